@@ -1,0 +1,5 @@
+"""``python -m suoja``."""
+
+from suoja.cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""Every exception a user of suoja can see, with the exit code the CLI gives it."""
+
+from __future__ import annotations
+
+
+class SuojaError(Exception):
+    """A problem the user can fix. The CLI shows the message without a traceback."""
+
+    exit_code = 2
+
+
+class UsageError(SuojaError):
+    """Bad arguments: a missing folder, an unknown year, an output that exists."""
+
+
+class PolicyError(SuojaError):
+    """The disclosure policy file is malformed or names an unknown setting."""
+
+
+class CatalogueError(SuojaError):
+    """The table catalogue is malformed or inconsistent with the code lists."""
+
+
+class RegisterError(SuojaError):
+    """The register extract breaks the data contract; every problem is listed."""
+
+    def __init__(self, source: str, problems: list[str], more: int = 0) -> None:
+        self.source = source
+        self.problems = problems
+        self.more = more
+        tail = f"\n  ... and {more} more problem(s)" if more else ""
+        total = len(problems) + more
+        super().__init__(
+            f"{source}: {total} problem(s)\n" + "\n".join(f"  - {p}" for p in problems) + tail
+        )
+
+
+class ReleaseRefused(SuojaError):
+    """The release is refused: the audit found a disclosure or the privacy budget is spent."""
+
+    exit_code = 3
+
+
+class InternalError(AssertionError):
+    """A bug in suoja, never the user's fault."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"{message}\nThis is a bug in suoja; please report it.")
