@@ -1,0 +1,166 @@
+"""The table catalogue (``data/catalogue.toml``) read into validated, frozen objects."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suoja import codelists
+from suoja._resources import data_dir
+from suoja._toml import check_keys, load, texts
+from suoja.errors import CatalogueError
+from suoja.populations import POPULATIONS
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A classification: its codes in a table, and codes that exist only in the cube."""
+
+    name: str
+    codelist: str
+    codes: tuple[str, ...]
+    cube_only: tuple[str, ...]
+    label: dict[str, str]
+
+    @property
+    def cube_codes(self) -> tuple[str, ...]:
+        """Every code a unit can have in this dimension."""
+        return self.codes + self.cube_only
+
+
+@dataclass(frozen=True)
+class Population:
+    """Counted units (defined in ``suoja.populations``) and their cube dimensions."""
+
+    name: str
+    dimensions: tuple[str, ...]
+    unit: dict[str, str]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One published table: a margin of its population's cube, maybe of one slice of it."""
+
+    id: str
+    population: str
+    dimensions: tuple[str, ...]
+    where: dict[str, str]
+    title: dict[str, str]
+    note: dict[str, str]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every table of a release, the populations they count and their dimensions."""
+
+    title: dict[str, str]
+    publisher: dict[str, str]
+    unit: dict[str, str]
+    dimensions: dict[str, Dimension]
+    populations: dict[str, Population]
+    tables: tuple[TableSpec, ...]
+    fingerprint: str = field(default="")
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, table_id: str) -> TableSpec:
+        """The table with this id."""
+        for spec in self.tables:
+            if spec.id == table_id:
+                return spec
+        raise KeyError(table_id)
+
+    def tables_of(self, population: str) -> tuple[TableSpec, ...]:
+        """The tables counting one population, in catalogue order."""
+        return tuple(t for t in self.tables if t.population == population)
+
+
+def default_catalogue_path() -> Path:
+    """The catalogue shipped with suoja."""
+    return data_dir() / "catalogue.toml"
+
+
+def _dimension(name: str, raw: Any) -> Dimension:
+    where = f"dimensions.{name}"
+    check_keys(raw, where, {"codelist", "codes", "extra", "cube_only", "label"},
+               {"codelist", "label"}, CatalogueError)
+    try:
+        listed = codelists.codes(raw["codelist"])
+    except KeyError as e:
+        raise CatalogueError(f"{where}.codelist: {e.args[0]}") from None
+    codes = tuple(raw.get("codes", listed))
+    unknown = [c for c in codes if c not in listed]
+    if unknown:
+        raise CatalogueError(f"{where}.codes: {unknown[0]!r} is not in code list {raw['codelist']!r}")
+    return Dimension(name, raw["codelist"], codes + tuple(raw.get("extra", ())),
+                     tuple(raw.get("cube_only", ())), texts(raw["label"], f"{where}.label",
+                                                             CatalogueError))
+
+
+def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Population:
+    where = f"populations.{name}"
+    check_keys(raw, where, {"dimensions", "unit"}, {"dimensions", "unit"}, CatalogueError)
+    if name not in POPULATIONS:
+        raise CatalogueError(f"{where}: unknown population; known: {', '.join(POPULATIONS)}")
+    for dim in raw["dimensions"]:
+        if dim not in dimensions:
+            raise CatalogueError(f"{where}.dimensions: unknown dimension {dim!r}; "
+                                 f"known: {', '.join(sorted(dimensions))}")
+    return Population(name, tuple(raw["dimensions"]), texts(raw["unit"], f"{where}.unit",
+                                                             CatalogueError))
+
+
+def _table(index: int, raw: Any, populations: dict[str, Population],
+           dimensions: dict[str, Dimension]) -> TableSpec:
+    where = f"tables[{index}]"
+    check_keys(raw, where, {"id", "population", "dimensions", "where", "title", "note", "weight"},
+               {"id", "population", "dimensions", "title", "note"}, CatalogueError)
+    population = populations.get(raw["population"])
+    if population is None:
+        raise CatalogueError(f"{where}.population: unknown population {raw['population']!r}; "
+                             f"known: {', '.join(populations)}")
+    for dim in raw["dimensions"]:
+        if dim not in population.dimensions:
+            raise CatalogueError(f"{where}.dimensions: unknown dimension {dim!r}; known: "
+                                 f"{', '.join(population.dimensions)}")
+    slice_ = dict(raw.get("where", {}))
+    for dim, code in slice_.items():
+        if dim not in population.dimensions or dim in raw["dimensions"]:
+            raise CatalogueError(f"{where}.where: {dim!r} is not a cube dimension outside the "
+                                 "table's own dimensions")
+        if code not in dimensions[dim].codes:
+            raise CatalogueError(f"{where}.where.{dim}: unknown code {code!r}")
+    weight = raw.get("weight", 1.0)
+    if not isinstance(weight, int | float) or weight <= 0:
+        raise CatalogueError(f"{where}.weight: must be a positive number, got {weight!r}")
+    return TableSpec(raw["id"], raw["population"], tuple(raw["dimensions"]), slice_,
+                     texts(raw["title"], f"{where}.title", CatalogueError),
+                     texts(raw["note"], f"{where}.note", CatalogueError), float(weight))
+
+
+def read_catalogue(path: Path | None = None) -> Catalogue:
+    """Read and check a table catalogue; every error names its TOML path."""
+    path = path or default_catalogue_path()
+    raw = load(path, CatalogueError)
+    check_keys(raw, str(path), {"release", "dimensions", "populations", "tables", "metadata"},
+               {"release", "dimensions", "populations", "tables"}, CatalogueError)
+    check_keys(raw["release"], "release", {"title", "publisher", "unit"},
+               {"title", "publisher", "unit"}, CatalogueError)
+    dimensions = {name: _dimension(name, d) for name, d in raw["dimensions"].items()}
+    populations = {name: _population(name, p, dimensions) for name, p in raw["populations"].items()}
+    tables = tuple(_table(i, t, populations, dimensions) for i, t in enumerate(raw["tables"]))
+    ids = [t.id for t in tables]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise CatalogueError(f"tables: id {duplicated[0]!r} is used twice")
+    rel = raw["release"]
+    return Catalogue(
+        title=texts(rel["title"], "release.title", CatalogueError),
+        publisher=texts(rel["publisher"], "release.publisher", CatalogueError),
+        unit=texts(rel["unit"], "release.unit", CatalogueError),
+        dimensions=dimensions, populations=populations, tables=tables,
+        fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
+        metadata=dict(raw.get("metadata", {})),
+    )

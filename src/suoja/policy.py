@@ -1,0 +1,106 @@
+"""Disclosure policies (``policies/*.toml``) read into validated, frozen objects."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suoja._resources import policies_dir
+from suoja._toml import check_keys, load
+from suoja.errors import PolicyError
+
+ZERO_RULES = ("publish", "sensitive")
+INTERVAL_RULES = ("exact", "threshold")
+PRIVACY_MODES = ("suppression", "dp")
+POOLABLE = ("citizenship", "sector")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What may be published: threshold, pooling, secondary suppression, privacy mode."""
+
+    min_count: int = 5
+    zeros: str = "publish"
+    pool: tuple[str, ...] = POOLABLE
+    method: str = "heuristic"
+    singletons: bool = True
+    interval: str = "threshold"
+    mode: str = "suppression"
+    dp: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    source: str = "built-in"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.min_count, bool) or not isinstance(self.min_count, int) \
+                or self.min_count < 1:
+            raise PolicyError(f"threshold.min_count must be a whole number >= 1, "
+                              f"got {self.min_count!r}")
+        _choice("threshold.zeros", self.zeros, ZERO_RULES)
+        _choice("secondary.interval", self.interval, INTERVAL_RULES)
+        _choice("privacy.mode", self.mode, PRIVACY_MODES)
+        for dim in self.pool:
+            _choice("pooling.dimensions", dim, POOLABLE)
+        if not isinstance(self.singletons, bool):
+            raise PolicyError(f"secondary.singletons must be true or false, got {self.singletons!r}")
+
+    def suppression_rules(self) -> Any:
+        """The rules the protection engine applies."""
+        from suoja.protect import SuppressionRules
+
+        try:
+            return SuppressionRules(threshold=self.min_count,
+                                    zeros_sensitive=self.zeros == "sensitive",
+                                    singleton_protection=self.singletons,
+                                    interval=self.interval, method=self.method)
+        except ValueError as e:
+            raise PolicyError(f"secondary: {e}") from None
+
+
+def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise PolicyError(f"{where}: {value!r} is not allowed; allowed: {', '.join(allowed)}")
+
+
+def default_policy_path() -> Path:
+    """The policy shipped with suoja."""
+    return policies_dir() / "default.toml"
+
+
+def read_policy(path: Path | None = None) -> Policy:
+    """Read a policy file; unknown keys and bad values are errors naming their TOML path."""
+    path = path or default_policy_path()
+    raw = load(path, PolicyError)
+    check_keys(raw, str(path), {"threshold", "pooling", "secondary", "privacy", "dp"},
+               {"threshold"}, PolicyError)
+    threshold = raw["threshold"]
+    check_keys(threshold, "threshold", {"min_count", "zeros"}, {"min_count"}, PolicyError)
+    pooling = raw.get("pooling", {})
+    check_keys(pooling, "pooling", {"dimensions"}, set(), PolicyError)
+    secondary = raw.get("secondary", {})
+    check_keys(secondary, "secondary", {"method", "singletons", "interval"}, set(), PolicyError)
+    privacy = raw.get("privacy", {})
+    check_keys(privacy, "privacy", {"mode"}, set(), PolicyError)
+    policy = Policy(
+        min_count=threshold["min_count"],
+        zeros=threshold.get("zeros", "publish"),
+        pool=tuple(pooling.get("dimensions", POOLABLE)),
+        method=secondary.get("method", "heuristic"),
+        singletons=secondary.get("singletons", True),
+        interval=secondary.get("interval", "threshold"),
+        mode=privacy.get("mode", "suppression"),
+        dp=dict(raw.get("dp", {})),
+        fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
+        source=str(path),
+    )
+    policy.suppression_rules() if _engine_available() else None
+    return policy
+
+
+def _engine_available() -> bool:
+    try:
+        import suoja.protect  # noqa: F401
+    except ImportError:
+        return False
+    return True

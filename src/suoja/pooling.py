@@ -1,0 +1,111 @@
+"""Pooling: small categories of a dimension join ``_O`` (Muut maat / Other countries).
+
+A category is pooled when it has 1..threshold-1 units in any table of its population, and
+then in every table of that population, so that it is never shown in one table and pooled
+in its sibling. Categories with no units are pooled too: listing them apart would name
+the countries that do have clients. When ``_O`` itself stays under the threshold, more
+categories join it, smallest first. Codes for unknown values (``_U``) are never pooled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from suoja.catalogue import Catalogue, TableSpec
+from suoja.codelists import OTHER, TOTAL, UNKNOWN
+from suoja.tables import VALUE, Cube
+
+LOG_COLUMNS = {"table": pl.String, "cell": pl.String, "original": pl.Int64,
+               "published": pl.String, "rule": pl.String, "reason": pl.String}
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """The cube with pooled codes recoded to ``_O``, and the log of what was pooled."""
+
+    cube: Cube
+    pooled: dict[str, tuple[str, ...]]
+    log: pl.DataFrame
+
+
+def _counts(cube: Cube, spec: TableSpec, dim: str) -> dict[str, int]:
+    sliced = cube.finest.filter(*[pl.col(d) == c for d, c in spec.where.items()]) \
+        if spec.where else cube.finest
+    summed = sliced.group_by(dim).agg(pl.col(VALUE).sum())
+    return dict(zip(summed[dim].to_list(), summed[VALUE].to_list(), strict=True))
+
+
+def choose_pool(counts: dict[str, dict[str, int]], poolable: tuple[str, ...],
+                threshold: int) -> tuple[set[str], dict[str, str]]:
+    """The codes to pool, given each table's counts per code, and why each was pooled.
+
+    >>> sorted(choose_pool({"t": {"A": 9, "B": 3, "C": 2}}, ("A", "B", "C"), 5)[0])
+    ['B', 'C']
+    >>> sorted(choose_pool({"t": {"A": 9, "B": 3}}, ("A", "B"), 5)[0])
+    ['A', 'B']
+    """
+    why: dict[str, str] = {}
+    for code in poolable:
+        small = [t for t, c in counts.items() if 0 < c.get(code, 0) < threshold]
+        if small:
+            why[code] = "small:" + small[0]
+        elif all(c.get(code, 0) == 0 for c in counts.values()):
+            why[code] = "empty"
+    while True:
+        shown = [c for c in poolable if c not in why]
+        short = [t for t, c in counts.items()
+                 if 0 < sum(c.get(code, 0) for code in why) < threshold]
+        if not short or not shown:
+            return set(why), why
+        table = counts[short[0]]
+        smallest = min(shown, key=lambda code: (table.get(code, 0), poolable.index(code)))
+        why[smallest] = "lift:" + short[0]
+
+
+def _reason(why: str, table: str, count: int, threshold: int, unit: str) -> str:
+    kind, _, other = why.partition(":")
+    if kind == "small" and other == table:
+        return (f"{count} {unit}, below the threshold of {threshold}: counted in {OTHER} "
+                "(other categories) instead")
+    if kind == "small":
+        return (f"{count} {unit} here, but fewer than {threshold} in {other}: pooled into {OTHER} "
+                "in every table of this population so that it cannot be recovered by difference")
+    return (f"{count} {unit}, pooled into {OTHER} so that {OTHER} in {other} reaches the "
+            f"threshold of {threshold}")
+
+
+def pool(cube: Cube, catalogue: Catalogue, dims: tuple[str, ...], threshold: int) -> Pooled:
+    """Pool the small categories of ``dims`` in one population's cube."""
+    specs = catalogue.tables_of(cube.population)
+    logs: list[dict[str, object]] = []
+    pooled: dict[str, tuple[str, ...]] = {}
+    finest, domains = cube.finest, dict(cube.domains)
+    unit = catalogue.populations[cube.population].unit["en"]
+    for dim in (d for d in dims if d in cube.dimensions):
+        free = [s for s in specs if dim in s.dimensions]
+        if not free:
+            continue
+        keep = set(catalogue.dimensions[dim].cube_only) | {UNKNOWN}
+        poolable = tuple(c for c in cube.domains[dim] if c not in keep)
+        counts = {s.id: _counts(cube, s, dim) for s in free}
+        codes, why = choose_pool(counts, poolable, threshold)
+        pooled[dim] = tuple(c for c in poolable if c in codes)
+        for spec in free:
+            for code in pooled[dim]:
+                n = counts[spec.id].get(code, 0)
+                if n:
+                    key = ";".join(f"{d}={code if d == dim else TOTAL}" for d in spec.dimensions)
+                    logs.append({"table": spec.id, "cell": key, "original": n, "published": OTHER,
+                                 "rule": "pooled",
+                                 "reason": _reason(why[code], spec.id, n, threshold, unit)})
+        finest = finest.with_columns(
+            pl.when(pl.col(dim).is_in(list(codes))).then(pl.lit(OTHER)).otherwise(pl.col(dim))
+            .alias(dim))
+        domains[dim] = tuple(c for c in cube.domains[dim] if c not in codes) + (OTHER,)
+    dims_all = list(cube.dimensions)
+    if pooled and dims_all:
+        finest = finest.group_by(dims_all).agg(pl.col(VALUE).sum()).sort(dims_all)
+    log = pl.DataFrame(logs, schema=LOG_COLUMNS)
+    return Pooled(replace(cube, finest=finest, domains=domains), pooled, log)
