@@ -100,7 +100,7 @@ def event_periods(events: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("period_start").is_not_null()).sort("_until")
     left = events.filter(pl.col("identified").is_not_null()).sort("identified")
     return left.join_asof(right, left_on="identified", right_on="_until", by="person_id",
-                          strategy="forward").drop("_until")
+                          strategy="forward", check_sortedness=False).drop("_until")
 
 
 def _events_rules(events: pl.DataFrame, file: str, persons: pl.DataFrame,

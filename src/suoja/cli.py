@@ -118,6 +118,80 @@ def synth(
     typer.echo(f"Wrote {', '.join(f'{k} {v.height:,}' for k, v in frames.items())} to {out}")
 
 
+@app.command()
+def publish(
+    year: Annotated[int, typer.Argument(help="The statistical year, e.g. 2025.")],
+    register: Annotated[Path | None, typer.Option(help="Folder of the register extract "
+                                                   "(default: the embedded register).")] = None,
+    out: Annotated[Path, typer.Option(help="Root folder of releases.")] = Path("publish"),
+    policy: Annotated[Path | None, typer.Option(help="Disclosure policy TOML "
+                                                 "(default: policies/default.toml).")] = None,
+    catalogue: Annotated[Path | None, typer.Option(help="Table catalogue TOML.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing release.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Compute, protect, audit and write the release of YEAR into OUT/YEAR.
+
+    Example:
+
+        suoja publish 2025 --out publish --force
+    """
+    from rich.console import Console
+
+    from suoja.pipeline import publish as run_publish
+
+    console = Console(stderr=True)
+    with user_errors(debug), console.status("Publishing") as status:
+        result = run_publish(year, register or default_register(), out, policy_path=policy,
+                             catalogue_path=catalogue, force=force,
+                             progress=lambda step: status.update(step))
+    tables = len(result.release.tables)
+    typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
+               f"{result.hidden} not published; audit passed for all "
+               f"{result.audit.height} hidden cells.")
+    typer.echo(f"  open data:  {result.target / 'open'}")
+    typer.echo(f"  review:     {result.target / 'review'}")
+    typer.echo(f"  restricted: {result.target / 'restricted'} (privacy officer only)")
+
+
+@app.command()
+def audit(
+    release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
+    policy: Annotated[Path | None, typer.Option(help="Disclosure policy TOML.")] = None,
+    catalogue: Annotated[Path | None, typer.Option(help="Table catalogue TOML.")] = None,
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Recompute, from open/ alone, what an outsider can deduce about every hidden cell.
+
+    Exits 3 when a hidden cell can be computed exactly or narrowed beyond the policy.
+
+    Example:
+
+        suoja audit publish/2025
+    """
+    from suoja.audit import audit_open
+    from suoja.catalogue import read_catalogue
+    from suoja.errors import UsageError
+    from suoja.policy import read_policy
+
+    with user_errors(debug):
+        if not (release / "open").is_dir():
+            raise UsageError(f"{release}: no open/ folder; is this a release?")
+        result = audit_open(release / "open", read_catalogue(catalogue), read_policy(policy))
+    failed = result.filter(~result["ok"])
+    if as_json:
+        typer.echo(json.dumps(result.to_dicts(), indent=2, ensure_ascii=False))
+    else:
+        for row in failed.iter_rows(named=True):
+            typer.echo(f"DISCLOSED {row['table']} {row['key']}: range {row['lo']}..{row['hi']} "
+                       f"({row['finding']})")
+        verdict = "FAILED" if failed.height else "passed"
+        typer.echo(f"Audit {verdict}: {result.height} hidden cells, {failed.height} disclosed.")
+    if failed.height:
+        raise typer.Exit(code=3)
+
+
 def main() -> None:
     """Entry point: exit 1 with a traceback and a plea to report on an unexpected error."""
     try:

@@ -123,7 +123,7 @@ def _text_frame_from_csv(path: Path) -> pl.DataFrame:
         ) from None
     try:
         return pl.read_csv(
-            io.BytesIO(data), infer_schema=False, missing_utf8_is_empty_string=False
+            io.BytesIO(data), infer_schema=False
         )
     except pl.exceptions.PolarsError as e:
         raise RegisterError(str(path), [f"{path.name}: not a readable CSV file ({e})"]) from None

@@ -1,0 +1,140 @@
+"""The front door: ``publish()`` runs the stages in order.
+
+register (read, validate) -> tables (cubes, pooling, margins) -> protect (suppression or
+differential privacy) -> release (open/, restricted/, review/) -> audit (from open/ alone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from suoja.catalogue import Catalogue, read_catalogue
+from suoja.errors import ReleaseRefused, UsageError
+from suoja.policy import Policy, read_policy
+from suoja.pooling import LOG_COLUMNS, pool
+from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
+from suoja.register import read_register
+from suoja.tables import cell_key, cells_frame, compute_cubes, compute_tables
+
+Progress = Callable[[str], None]
+FIRST_YEAR = 2006
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What ``publish`` wrote and what it found."""
+
+    target: Path
+    release: ProtectedRelease
+    audit: pl.DataFrame
+
+    @property
+    def cells(self) -> int:
+        """Published cells, margins included."""
+        return sum(t.height for t in self.release.tables.values())
+
+    @property
+    def hidden(self) -> int:
+        """Cells published empty."""
+        return sum(t.filter(pl.col("status") == CONFIDENTIAL).height
+                   for t in self.release.tables.values())
+
+
+def register_fingerprint(frames: Mapping[str, pl.DataFrame]) -> str:
+    """A SHA-256 over the register's contents, for the restricted folder only."""
+    digest = hashlib.sha256()
+    for name in sorted(frames):
+        digest.update(name.encode())
+        digest.update(frames[name].hash_rows(seed=0).sort().to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _merge(table: pl.DataFrame, spec_dims: tuple[str, ...], key: pl.Expr,
+           protected: pl.DataFrame) -> pl.DataFrame:
+    cells = protected.select("key", "published", "status")
+    return (table.with_columns(key.alias("key")).join(cells, on="key", how="left")
+            .select("year", *spec_dims,
+                    pl.col("published").alias("value"),
+                    pl.when(pl.col("status") == "published").then(None)
+                    .otherwise(pl.lit(CONFIDENTIAL)).alias("status")))
+
+
+def _suppression_log(protected: pl.DataFrame) -> pl.DataFrame:
+    hidden = protected.filter(pl.col("status") != "published")
+    return hidden.select(pl.col("table"), pl.col("key").alias("cell"),
+                         pl.col("value").alias("original"),
+                         pl.lit(None, pl.String).alias("published"),
+                         pl.col("status").alias("rule"), pl.col("reason")).cast(LOG_COLUMNS)
+
+
+def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
+                    policy: Policy) -> ProtectedRelease:
+    """Compute, pool and protect every table of one year (nothing is written)."""
+    from suoja.protect import protect
+
+    cubes = compute_cubes(frames, catalogue, year)
+    pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
+              for name, cube in cubes.items()}
+    cubes = {name: p.cube for name, p in pooled.items()}
+    tables = compute_tables(cubes, catalogue, year)
+    logs = [p.log for p in pooled.values()]
+    protected_cells: dict[str, pl.DataFrame] = {}
+    for name, cube in cubes.items():
+        cells = cells_frame(tables, cube, catalogue)
+        protected_cells[name] = protect(cells, cube.domains, cube.finest,
+                                        policy.suppression_rules())
+        logs.append(_suppression_log(protected_cells[name]))
+    out = {}
+    for spec in catalogue.tables:
+        rows = protected_cells[spec.population].filter(pl.col("table") == spec.id)
+        out[spec.id] = _merge(tables[spec.id], spec.dimensions, cell_key(spec), rows)
+    restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
+                            register_fingerprint=register_fingerprint(frames),
+                            cells=protected_cells)
+    return ProtectedRelease(year=year, catalogue=catalogue, policy=policy, tables=out,
+                            restricted=restricted)
+
+
+def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
+            catalogue_path: Path | None = None, force: bool = False,
+            progress: Progress | None = None) -> PublishResult:
+    """Read, validate, protect, write and audit the release of ``year`` under ``out/year``."""
+    from suoja.audit import audit_open
+    from suoja.release import write_release
+
+    step = progress or (lambda _: None)
+    if year < FIRST_YEAR or year > 2100:
+        raise UsageError(f"year must be between {FIRST_YEAR} and 2100, got {year}")
+    target = out / str(year)
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; use --force to replace it")
+    policy = read_policy(policy_path)
+    catalogue = read_catalogue(catalogue_path)
+    step("Reading and validating the register")
+    frames = read_register(register).frames
+    step("Computing and protecting the tables")
+    release = protect_release(frames, year, catalogue, policy)
+    audits: list[pl.DataFrame] = []
+
+    def finish(folder: Path) -> None:
+        step("Auditing open/ as an outsider would")
+        result = audit_open(folder / "open", catalogue, policy)
+        audits.append(result)
+        failed = result.filter(~pl.col("ok"))
+        if failed.height:
+            first = failed.row(0, named=True)
+            raise ReleaseRefused(
+                f"the audit found {failed.height} hidden cell(s) an outsider can narrow down "
+                f"too far, e.g. {first['table']} {first['key']}: {first['finding']}; "
+                "nothing was written")
+        (folder / "restricted" / "audit.json").write_text(
+            result.write_json(), encoding="utf-8")
+
+    step("Writing the release")
+    write_release(release, target, force=force, extra=finish)
+    return PublishResult(target=target, release=release, audit=audits[0])

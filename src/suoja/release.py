@@ -1,0 +1,152 @@
+"""Write a protected release: ``open/`` for the portal, ``restricted/`` for the officer.
+
+Reads protected tables only (``suoja.protected``), never the register. Everything is
+written into a temporary folder beside the target and renamed into place at the end, so
+a failure leaves nothing behind; an existing release is replaced only when asked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from suoja._jsonstat import dataset
+from suoja.catalogue import TableSpec
+from suoja.codelists import LANGUAGES
+from suoja.errors import UsageError
+from suoja.protected import CONFIDENTIAL, ProtectedRelease
+
+OWNER_ONLY_DIR, OWNER_ONLY_FILE = 0o700, 0o600
+
+
+def write_csv(release: ProtectedRelease, spec: TableSpec, folder: Path) -> Path:
+    """``T.csv``: year, dimension codes, value (empty where hidden), status."""
+    path = folder / f"{spec.id}.csv"
+    release.tables[spec.id].select("year", *spec.dimensions, "value", "status").write_csv(path)
+    return path
+
+
+def write_jsonstat(release: ProtectedRelease, spec: TableSpec, folder: Path) -> list[Path]:
+    """``T.json`` (Finnish) and ``T.sv.json``, ``T.en.json``."""
+    paths = []
+    for lang in LANGUAGES:
+        path = folder / (f"{spec.id}.json" if lang == "fi" else f"{spec.id}.{lang}.json")
+        path.write_text(json.dumps(dataset(release, spec, lang), ensure_ascii=False, indent=1),
+                        encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _schema(release: ProtectedRelease, spec: TableSpec) -> dict[str, Any]:
+    table = release.tables[spec.id]
+    fields: list[dict[str, Any]] = [{"name": "year", "type": "integer",
+                                     "constraints": {"required": True}}]
+    for dim in spec.dimensions:
+        fields.append({
+            "name": dim, "type": "string",
+            "title": release.catalogue.dimensions[dim].label["en"],
+            "constraints": {"required": True, "enum": list(dict.fromkeys(table[dim].to_list()))},
+        })
+    fields.append({"name": "value", "type": "integer", "constraints": {"minimum": 0},
+                   "description": "Count; empty where the cell is not published."})
+    fields.append({"name": "status", "type": "string", "constraints": {"enum": [CONFIDENTIAL]},
+                   "description": "SDMX OBS_STATUS: C = confidential (not published)."})
+    return {"fields": fields, "missingValues": [""], "primaryKey": ["year", *spec.dimensions]}
+
+
+def datapackage(release: ProtectedRelease) -> dict[str, Any]:
+    """The Frictionless Data Package describing every CSV of ``open/``."""
+    catalogue = release.catalogue
+    resources = []
+    for spec in catalogue.tables:
+        resource: dict[str, Any] = {
+            "name": spec.id, "path": f"{spec.id}.csv", "profile": "tabular-data-resource",
+            "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "title": spec.title["en"], "description": spec.note["en"],
+            "schema": _schema(release, spec),
+        }
+        if spec.id in release.error_bounds:
+            resource["error_bound_95"] = release.error_bounds[spec.id]
+        resources.append(resource)
+    return {
+        "profile": "tabular-data-package",
+        "name": f"trafficking-victims-assistance-{release.year}",
+        "title": f"{catalogue.title['en']} {release.year}",
+        "description": f"{catalogue.title['fi']} {release.year}",
+        "created": release.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
+                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
+        "sources": [{"title": catalogue.publisher["en"]}],
+        "resources": resources,
+    }
+
+
+def write_open(release: ProtectedRelease, folder: Path) -> list[Path]:
+    """Every file of ``open/``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    for spec in release.catalogue.tables:
+        paths.append(write_csv(release, spec, folder))
+        paths += write_jsonstat(release, spec, folder)
+    package = folder / "datapackage.json"
+    package.write_text(json.dumps(datapackage(release), ensure_ascii=False, indent=2),
+                       encoding="utf-8")
+    return [*paths, package]
+
+
+def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
+    """``restricted/``: the suppression log and the audit, readable by the owner only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, OWNER_ONLY_DIR)
+    log = folder / "suppression_log.csv"
+    release.restricted.log.write_csv(log)
+    paths = [log]
+    if release.restricted.audit is not None:
+        audit = folder / "audit.json"
+        audit.write_text(json.dumps(release.restricted.audit.to_dicts(), indent=1,
+                                    ensure_ascii=False), encoding="utf-8")
+        paths.append(audit)
+    for path in paths:
+        os.chmod(path, OWNER_ONLY_FILE)
+    return paths
+
+
+@contextmanager
+def atomic_folder(target: Path, *, force: bool) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``target`` only if the block succeeds."""
+    if target.exists() and not force:
+        raise UsageError(f"{target} exists; use --force to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        yield temporary
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(old)
+            temporary.rename(target)
+            shutil.rmtree(old)
+        else:
+            temporary.rename(target)
+    finally:
+        if temporary.exists():
+            shutil.rmtree(temporary)
+
+
+def write_release(release: ProtectedRelease, target: Path, *, force: bool = False,
+                  extra: Callable[[Path], None] | None = None) -> Path:
+    """Write ``open/``, ``restricted/`` (and whatever ``extra`` adds) atomically."""
+    with atomic_folder(target, force=force) as folder:
+        write_open(release, folder / "open")
+        write_restricted(release, folder / "restricted")
+        (folder / "review").mkdir()
+        if extra is not None:
+            extra(folder)
+    return target

@@ -1,0 +1,54 @@
+"""Shared fixtures: a tiny valid register extract written as CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+TINY = {
+    "persons": [
+        "person_id,role,parent_id,sex,birth_year,citizenship",
+        "P1,VICTIM,,F,1990,NPL",
+        "P2,VICTIM,,M,1985,FIN",
+        "P3,CHILD,P1,F,2015,NPL",
+        "P4,VICTIM,,M,,XXA",
+    ],
+    "applications": [
+        "application_id,person_id,received,referrer,decision,decided,rejection_reason",
+        "A1,P1,2025-01-10,MIGRI,ACCEPTED,2025-02-01,",
+        "A2,P2,2025-03-01,SELF,REJECTED,2025-03-20,NO_NEED",
+        "A3,P4,2025-04-01,NGO,PENDING,,",
+        "A4,P2,2024-05-01,POLICE,ACCEPTED,2024-05-20,",
+    ],
+    "client_periods": [
+        "person_id,start,end,end_reason,residence_status",
+        "P1,2025-02-01,,,WORK",
+        "P3,2025-02-01,,,WORK",
+        "P2,2024-05-20,2025-01-15,NO_NEED,FINNISH_CITIZEN",
+    ],
+    "exploitation": [
+        "event_id,person_id,form,rank,country,sector,identified",
+        "E1,P1,FORCED_LABOUR,PRIMARY,FIN,02,2025-02-01",
+        "E2,P1,SEXUAL_EXPLOITATION,SECONDARY,NPL,,2025-02-01",
+        "E3,P2,FORCED_CRIMINALITY,PRIMARY,FIN,,2024-05-20",
+    ],
+    "reflection_periods": [
+        "person_id,granted,months",
+        "P4,2025-04-02,3",
+    ],
+}
+
+
+def write_tiny(folder: Path, changes: dict[str, list[str]] | None = None) -> Path:
+    """Write the tiny register, with whole files replaced by ``changes``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, lines in {**TINY, **(changes or {})}.items():
+        (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tiny_register(tmp_path: Path) -> Path:
+    """A valid register extract of four persons."""
+    return write_tiny(tmp_path / "register")
