@@ -132,8 +132,9 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
                 f"the audit found {failed.height} hidden cell(s) an outsider can narrow down "
                 f"too far, e.g. {first['table']} {first['key']}: {first['finding']}; "
                 "nothing was written")
-        (folder / "restricted" / "audit.json").write_text(
-            result.write_json(), encoding="utf-8")
+        audit_file = folder / "restricted" / "audit.json"
+        audit_file.write_text(result.write_json(), encoding="utf-8")
+        audit_file.chmod(0o600)
 
     step("Writing the release")
     write_release(release, target, force=force, extra=finish)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from suoja.catalogue import Catalogue, TableSpec
-from suoja.codelists import OTHER, TOTAL, UNKNOWN
+from suoja.codelists import OTHER, TOTAL, UNKNOWN, label
 from suoja.tables import VALUE, Cube
 
 LOG_COLUMNS = {"table": pl.String, "cell": pl.String, "original": pl.Int64,
@@ -64,15 +64,16 @@ def choose_pool(counts: dict[str, dict[str, int]], poolable: tuple[str, ...],
         why[smallest] = "lift:" + short[0]
 
 
-def _reason(why: str, table: str, count: int, threshold: int, unit: str) -> str:
+def _reason(why: str, table: str, count: int, threshold: int, unit: str, other_label: str) -> str:
     kind, _, other = why.partition(":")
+    pooled = f"{other_label} ({OTHER})"
     if kind == "small" and other == table:
-        return (f"{count} {unit}, below the threshold of {threshold}: counted in {OTHER} "
-                "(other categories) instead")
+        return f"{count} {unit}, below the threshold of {threshold}: counted in {pooled} instead"
     if kind == "small":
-        return (f"{count} {unit} here, but fewer than {threshold} in {other}: pooled into {OTHER} "
-                "in every table of this population so that it cannot be recovered by difference")
-    return (f"{count} {unit}, pooled into {OTHER} so that {OTHER} in {other} reaches the "
+        return (f"{count} {unit} here, but fewer than {threshold} in {other}: pooled into "
+                f"{pooled} in every table of this population so that it cannot be recovered "
+                "by difference")
+    return (f"{count} {unit}, pooled into {pooled} so that {pooled} in {other} reaches the "
             f"threshold of {threshold}")
 
 
@@ -91,6 +92,7 @@ def pool(cube: Cube, catalogue: Catalogue, dims: tuple[str, ...], threshold: int
         poolable = tuple(c for c in cube.domains[dim] if c not in keep)
         counts = {s.id: _counts(cube, s, dim) for s in free}
         codes, why = choose_pool(counts, poolable, threshold)
+        other_label = label(catalogue.dimensions[dim].codelist, OTHER, "en")
         pooled[dim] = tuple(c for c in poolable if c in codes)
         for spec in free:
             for code in pooled[dim]:
@@ -99,7 +101,8 @@ def pool(cube: Cube, catalogue: Catalogue, dims: tuple[str, ...], threshold: int
                     key = ";".join(f"{d}={code if d == dim else TOTAL}" for d in spec.dimensions)
                     logs.append({"table": spec.id, "cell": key, "original": n, "published": OTHER,
                                  "rule": "pooled",
-                                 "reason": _reason(why[code], spec.id, n, threshold, unit)})
+                                 "reason": _reason(why[code], spec.id, n, threshold, unit,
+                                                    other_label)})
         finest = finest.with_columns(
             pl.when(pl.col(dim).is_in(list(codes))).then(pl.lit(OTHER)).otherwise(pl.col(dim))
             .alias(dim))

@@ -1,7 +1,8 @@
 """The populations of the release: one row per counted unit, with its cube dimensions.
 
-Each function takes the register's frames and a year and returns a LazyFrame whose columns
-are the population's cube dimensions (codes as strings). Every table of a population is a
+Each function takes the register's frames and a year and returns a LazyFrame with one row
+per unit: ``person_id`` (the privacy unit, for contribution bounding) and the population's
+cube dimensions (codes as strings). Every table of a population is a
 margin of the population's finest cross-classification, so these are the only places
 where the register is read for statistics.
 """
@@ -44,7 +45,9 @@ def _victim_periods(frames: Frames) -> pl.LazyFrame:
 
 def applications(frames: Frames, year: int) -> pl.LazyFrame:
     """Applications received in the year, by who made them."""
-    return frames["applications"].lazy().filter(_in_year("received", year)).select("referrer")
+    return frames["applications"].lazy().filter(_in_year("received", year)).select(
+        "person_id", "referrer"
+    )
 
 
 def decisions(frames: Frames, year: int) -> pl.LazyFrame:
@@ -52,13 +55,15 @@ def decisions(frames: Frames, year: int) -> pl.LazyFrame:
     return (
         frames["applications"].lazy()
         .filter(_in_year("decided", year) & pl.col("decision").is_in(["ACCEPTED", "REJECTED"]))
-        .select("decision", pl.col("rejection_reason").fill_null(codelists.NOT_APPLICABLE))
+        .select("person_id", "decision", pl.col("rejection_reason").fill_null(codelists.NOT_APPLICABLE))
     )
 
 
 def clients_ended(frames: Frames, year: int) -> pl.LazyFrame:
     """Victims' client relationships that ended in the year, by reason."""
-    return _victim_periods(frames).filter(_in_year("end", year)).select("end_reason")
+    return _victim_periods(frames).filter(_in_year("end", year)).select(
+        "person_id", "end_reason"
+    )
 
 
 def _new_client_periods(frames: Frames, year: int) -> pl.LazyFrame:
@@ -84,6 +89,7 @@ def new_clients(frames: Frames, year: int) -> pl.LazyFrame:
         .join(in_finland, left_on=["person_id", "start"],
               right_on=["person_id", "period_start"], how="left")
         .select(
+            "person_id",
             "sex",
             age_group(pl.col("start").dt.year() - pl.col("birth_year")).alias("age_group"),
             "citizenship",
@@ -101,6 +107,8 @@ def new_client_events(frames: Frames, year: int) -> pl.LazyFrame:
         .otherwise(pl.col("sector").fill_null(codelists.UNKNOWN))
     )
     return _new_client_events(frames, year).select(
+        "person_id",
+        "event_id",
         "form",
         "sex",
         pl.when(pl.col("country") == "FIN").then(pl.lit("Y")).otherwise(pl.lit("N"))
@@ -132,7 +140,7 @@ def year_end(frames: Frames, year: int) -> pl.LazyFrame:
         (pl.col("start") <= last_day) & (pl.col("end").is_null() | (pl.col("end") > last_day))
     )
     return open_periods.join(frames["persons"].lazy(), on="person_id", how="inner").select(
-        "role", "sex", "citizenship"
+        "person_id", "role", "sex", "citizenship"
     )
 
 
