@@ -105,6 +105,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
             progress: Progress | None = None) -> PublishResult:
     """Read, validate, protect, write and audit the release of ``year`` under ``out/year``."""
     from suoja.audit import audit_open
+    from suoja.officer import officer_review
     from suoja.release import write_release
 
     step = progress or (lambda _: None)
@@ -135,6 +136,9 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
         audit_file = folder / "restricted" / "audit.json"
         audit_file.write_text(result.write_json(), encoding="utf-8")
         audit_file.chmod(0o600)
+        page = folder / "restricted" / "review.html"
+        page.write_text(officer_review(release, result), encoding="utf-8")
+        page.chmod(0o600)
 
     step("Writing the release")
     write_release(release, target, force=force, extra=finish)
