@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -120,6 +120,10 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     frames = read_register(register).frames
     step("Computing and protecting the tables")
     release = protect_release(frames, year, catalogue, policy)
+    if year - 1 >= FIRST_YEAR:
+        step("Protecting the previous year's tables for comparisons")
+        previous = protect_release(frames, year - 1, catalogue, policy)
+        release = replace(release, previous=previous)
     audits: list[pl.DataFrame] = []
 
     def finish(folder: Path) -> None:
