@@ -64,8 +64,9 @@ def test_tiny_register_figures(tiny_register: Path) -> None:
     ({"t": {"A": 9, "B": 3, "C": 2}}, {"B", "C"}),
     ({"t": {"A": 9, "B": 3}}, {"A", "B"}),                 # _O of 3 takes the smallest shown
     ({"t": {"A": 9, "B": 8, "C": 3, "D": 0}}, {"B", "C", "D"}),
-    ({"t": {"A": 9, "B": 8}, "u": {"A": 2, "B": 8}}, {"A", "B"}),  # small in a sibling table
-    ({"t": {"A": 9, "B": 8}, "u": {"A": 0, "B": 8}}, set()),
+    ({"t": {"A": 9, "B": 8}, "u": {"A": 2, "B": 8}}, set()),  # small only in a sibling: shown
+    ({"t": {"A": 9, "B": 3}, "u": {"A": 2, "B": 3}}, {"A", "B"}),  # _O of u must not be small
+    ({"t": {"A": 9, "B": 8, "C": 1}, "u": {"A": 0, "B": 1, "C": 1}}, {"B", "C"}),
 ])
 def test_choose_pool(counts: dict, pooled: set) -> None:
     codes = tuple(sorted({c for t in counts.values() for c in t}))

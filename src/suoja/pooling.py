@@ -1,9 +1,9 @@
 """Pooling: small categories of a dimension join ``_O`` (Muut maat / Other countries).
 
-A category is pooled when it has 1..threshold-1 units in any table of its population, and
-then in every table of that population, so that it is never shown in one table and pooled
-in its sibling. Categories with no units are pooled too: listing them apart would name
-the countries that do have clients. When ``_O`` itself stays under the threshold, more
+A category is pooled when it has fewer than threshold units in the population's reference
+table (the largest one with that dimension), and then in every table of that population,
+so that it is never shown in one table and pooled in its sibling. Categories with no units
+are pooled too: listing them apart would name the countries that do have clients. When ``_O`` itself stays under the threshold, more
 categories join it, smallest first. Codes for unknown values (``_U``) are never pooled.
 """
 
@@ -41,27 +41,32 @@ def choose_pool(counts: dict[str, dict[str, int]], poolable: tuple[str, ...],
                 threshold: int) -> tuple[set[str], dict[str, str]]:
     """The codes to pool, given each table's counts per code, and why each was pooled.
 
+    The reference is the table with the largest total (the first such in catalogue order):
+    a code with fewer than ``threshold`` units there is pooled in every table. A code
+    shown in the reference but small in a sibling table stays shown there and is hidden
+    by primary suppression. Then, while ``_O`` of any table holds 1..threshold-1 units,
+    the smallest shown code (in that table) joins it.
+
     >>> sorted(choose_pool({"t": {"A": 9, "B": 3, "C": 2}}, ("A", "B", "C"), 5)[0])
     ['B', 'C']
     >>> sorted(choose_pool({"t": {"A": 9, "B": 3}}, ("A", "B"), 5)[0])
     ['A', 'B']
     """
-    why: dict[str, str] = {}
-    for code in poolable:
-        small = [t for t, c in counts.items() if 0 < c.get(code, 0) < threshold]
-        if small:
-            why[code] = "small:" + small[0]
-        elif all(c.get(code, 0) == 0 for c in counts.values()):
-            why[code] = "empty"
+    totals = {t: sum(c.values()) for t, c in counts.items()}
+    reference = max(counts, key=lambda t: (totals[t], -list(counts).index(t)))
+    why = {code: f"small:{reference}" for code in poolable
+           if counts[reference].get(code, 0) < threshold}
     while True:
-        shown = [c for c in poolable if c not in why]
         short = [t for t, c in counts.items()
                  if 0 < sum(c.get(code, 0) for code in why) < threshold]
-        if not short or not shown:
+        liftable = [(t, [c for c in poolable if c not in why and counts[t].get(c, 0) > 0])
+                    for t in short]
+        liftable = [(t, candidates) for t, candidates in liftable if candidates]
+        if not liftable:  # _O is fine, or nothing can lift it: primary suppression hides it
             return set(why), why
-        table = counts[short[0]]
-        smallest = min(shown, key=lambda code: (table.get(code, 0), poolable.index(code)))
-        why[smallest] = "lift:" + short[0]
+        name, candidates = liftable[0]
+        smallest = min(candidates, key=lambda code: (counts[name][code], poolable.index(code)))
+        why[smallest] = "lift:" + name
 
 
 def _reason(why: str, table: str, count: int, threshold: int, unit: str, other_label: str) -> str:
@@ -70,9 +75,9 @@ def _reason(why: str, table: str, count: int, threshold: int, unit: str, other_l
     if kind == "small" and other == table:
         return f"{count} {unit}, below the threshold of {threshold}: counted in {pooled} instead"
     if kind == "small":
-        return (f"{count} {unit} here, but fewer than {threshold} in {other}: pooled into "
-                f"{pooled} in every table of this population so that it cannot be recovered "
-                "by difference")
+        return (f"{count} {unit} here; fewer than {threshold} in {other}, so pooled into "
+                f"{pooled} in every table of this population (never shown in one table and "
+                "pooled in another)")
     return (f"{count} {unit}, pooled into {pooled} so that {pooled} in {other} reaches the "
             f"threshold of {threshold}")
 
