@@ -52,3 +52,27 @@ def write_tiny(folder: Path, changes: dict[str, list[str]] | None = None) -> Pat
 def tiny_register(tmp_path: Path) -> Path:
     """A valid register extract of four persons."""
     return write_tiny(tmp_path / "register")
+
+
+REPO = Path(__file__).resolve().parents[1]
+EMBEDDED = REPO / "data" / "register"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="Rewrite tests/golden/ from the current output.")
+
+
+@pytest.fixture(scope="session")
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    """True when golden files should be rewritten instead of compared."""
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def embedded_release(tmp_path_factory: pytest.TempPathFactory):
+    """The 2025 release of the embedded register, published once per test session."""
+    from suoja.pipeline import publish
+
+    out = tmp_path_factory.mktemp("publish")
+    return publish(2025, EMBEDDED, out)

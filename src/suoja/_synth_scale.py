@@ -1,11 +1,8 @@
-"""Vectorised building blocks of the synthetic register, and :func:`scaled_register`.
+"""Vectorised draws of a synthetic register, and :func:`scaled_register`.
 
-A register is first built as plain numpy arrays of small integer codes: one dict of
-arrays per table, persons referred to by their row number in ``persons``, a null date
-stored as :data:`OPEN` and a null code or reference as :data:`NONE`. :func:`to_frames`
-turns it into Polars frames with the contract's string codes, dates and ids. Every
-function here draws whole columns at once (numpy), never one row at a time, so that
-millions of persons take seconds.
+Every function here draws whole columns at once (numpy), never one row at a time, so
+that millions of persons take seconds. The distributions follow the embedded register
+(:mod:`suoja.synth`); the code lists and the array form are in :mod:`suoja._synth_base`.
 """
 
 from __future__ import annotations
@@ -13,133 +10,52 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-Arrays = dict[str, np.ndarray]
-Register = dict[str, Arrays]
-
-OPEN = np.iinfo(np.int32).max  # a date that is not set: an open period, a pending decision
-NONE = -1  # a code or a person reference that is not set
-
-ROLES = ("VICTIM", "CHILD")
-SEXES = ("F", "M", "U")
-REFERRERS = ("MIGRI", "RECEPTION_CENTRE", "SELF", "WELLBEING_SERVICES", "POLICE", "NGO", "OTHER")
-DECISIONS = ("ACCEPTED", "REJECTED", "WITHDRAWN", "PENDING")
-REJECTION_REASONS = ("NO_NEED", "NOT_TRAFFICKING", "OTHER")
-END_REASONS = ("NO_NEED", "LEFT_COUNTRY", "OWN_WISH", "OTHER")
-RESIDENCES = (
-    "FINNISH_CITIZEN", "SEASONAL_WORK", "WORK", "FAMILY", "INTERNATIONAL_PROTECTION",
-    "OTHER_PERMIT", "EU_OR_VISA_FREE", "NO_RIGHT",
+from suoja._synth_base import (
+    AGE_HIGH,
+    AGE_LOW,
+    CIT_COUNTRY,
+    COUNTRIES,
+    COUNTRY_FIN,
+    END_REASONS,
+    FIN,
+    IS_EU,
+    NONE,
+    OPEN,
+    OWN_COUNTRY_SHARE,
+    P_AGE,
+    P_CITIZENSHIP,
+    P_FORM,
+    P_MONTHS,
+    P_REFERRER,
+    P_RESIDENCE,
+    P_SECTOR,
+    P_SEX,
+    REFERRERS,
+    RESIDENCES,
+    TRANSIT,
+    Arrays,
+    Register,
+    adult_first_periods,
+    by_group,
+    combine,
+    day,
+    jan1,
+    no_clients,
+    spread,
+    to_frames,
+    year_of,
 )
-FORMS = (
-    "FORCED_LABOUR", "SEXUAL_EXPLOITATION", "FORCED_MARRIAGE", "FORCED_CRIMINALITY",
-    "BEGGING", "OTHER",
-)
-RANKS = ("PRIMARY", "SECONDARY")
-SECTORS = ("01", "02", "03", "08", "10", "14", "41", "42", "43", "49", "56", "81", "96", "97")
-
-# citizenship: weight among victims exploited in Finland, weight among those exploited abroad
-_CITIZENSHIP_WEIGHTS = {
-    "NPL": (40, 4), "SOM": (1, 18), "FIN": (13, 1), "THA": (10, 2), "NGA": (1, 12),
-    "UKR": (6, 3), "IRQ": (2, 8), "LKA": (5, 2), "AFG": (1, 7), "VNM": (4, 3), "UZB": (4, 2),
-    "PHL": (2, 4), "CHN": (2, 2), "RUS": (1, 3), "ROU": (2, 2), "BGR": (2, 2), "EST": (1, 1),
-    "POL": (1, 1), "IND": (2, 1), "BGD": (1, 3), "PAK": (1, 1), "SYR": (1, 2), "ERI": (1, 3),
-    "ETH": (0.5, 3), "CMR": (0.3, 2), "GHA": (0.3, 2), "KEN": (0.3, 1), "COD": (0.2, 1.5),
-    "CIV": (0.2, 1), "GIN": (0.2, 0.8), "SEN": (0.2, 0.5), "IRN": (1, 1), "TUR": (1, 1),
-    "MAR": (0.5, 0.5), "MMR": (0.3, 1.5), "IDN": (0.5, 0.5), "MNG": (0.2, 0.5), "KGZ": (1, 0.3),
-    "BLR": (0.3, 0.5), "GEO": (0.5, 0.3), "MDA": (0.5, 0.5), "ALB": (0.3, 0.5), "LVA": (0.5, 0.3),
-    "LTU": (0.5, 0.3), "HUN": (0.5, 0.2), "SVK": (0.3, 0.2), "COL": (0.2, 1), "BRA": (0.2, 0.5),
-    "VEN": (0.2, 0.5), "DOM": (0.1, 0.5), "GMB": (0.2, 0.8), "SDN": (0.2, 1), "YEM": (0.1, 0.5),
-    "TJK": (0.3, 0.2), "AZE": (0.2, 0.2), "ARM": (0.1, 0.2), "EGY": (0.2, 0.3), "TUN": (0.1, 0.2),
-    "XXA": (0.2, 0.6), "XXX": (0.3, 0.8),
-}
-CITIZENSHIPS = tuple(_CITIZENSHIP_WEIGHTS)
-_W_CIT = np.array(list(_CITIZENSHIP_WEIGHTS.values())).T
-_P_CIT = (_W_CIT[0] / _W_CIT[0].sum(), _W_CIT[1] / _W_CIT[1].sum())
-EU_OR_VISA_FREE = ("ROU", "BGR", "EST", "POL", "LVA", "LTU", "HUN", "SVK", "MDA", "GEO", "ALB")
-_EU = np.isin(np.array(CITIZENSHIPS), EU_OR_VISA_FREE)
-FIN = CITIZENSHIPS.index("FIN")
-
-# where victims exploited abroad were exploited, when not in their own country, by form
-_TRANSIT = {
-    0: ("ARE", "QAT", "SAU", "KWT", "MYS", "RUS", "POL", "SWE", "ITA", "ESP"),
-    1: ("ITA", "ESP", "GRC", "FRA", "DEU", "NLD", "BEL", "AUT", "SWE", "EST", "LBY", "TUR"),
-    2: ("TUR", "DEU", "SWE", "IRN", "SAU", "GBR"),
-    3: ("ITA", "DEU", "SWE", "FRA", "ESP", "GRC", "EST", "NOR"),
-    4: ("ITA", "FRA", "SWE", "DEU", "DNK"),
-    5: ("ITA", "DEU", "SWE", "LBY", "TUR", "GRC", "ARE"),
-}
-_OWN_COUNTRY_SHARE = np.array([0.4, 0.3, 0.8, 0.3, 0.2, 0.4])
-COUNTRIES = tuple(
-    dict.fromkeys([c for c in CITIZENSHIPS if c not in ("XXA", "XXX")]
-                  + [c for t in _TRANSIT.values() for c in t])
-)
-_CIT_COUNTRY = np.array([COUNTRIES.index(c) if c in COUNTRIES else NONE for c in CITIZENSHIPS])
-COUNTRY_FIN = COUNTRIES.index("FIN")
-
-# probabilities by (sex F/M/U, 0 abroad / 1 in Finland) over FORMS
-_P_FORM = {
-    (0, 0): (0.14, 0.45, 0.30, 0.04, 0.02, 0.05), (0, 1): (0.35, 0.45, 0.05, 0.05, 0.02, 0.08),
-    (1, 0): (0.70, 0.06, 0.04, 0.12, 0.04, 0.04), (1, 1): (0.88, 0.02, 0.00, 0.06, 0.02, 0.02),
-    (2, 0): (0.40, 0.30, 0.10, 0.10, 0.05, 0.05), (2, 1): (0.60, 0.20, 0.05, 0.07, 0.03, 0.05),
-}
-_P_SECTOR = (  # over SECTORS, abroad / in Finland
-    (0.20, 0.02, 0.05, 0.05, 0.05, 0.08, 0.12, 0.0, 0.0, 0.04, 0.12, 0.0, 0.04, 0.23),
-    (0.19, 0.27, 0.0, 0.0, 0.05, 0.0, 0.06, 0.02, 0.07, 0.02, 0.24, 0.04, 0.04, 0.0),
-)
-_P_RESIDENCE = (  # over RESIDENCES[1:], abroad / in Finland
-    (0.03, 0.05, 0.12, 0.55, 0.10, 0.05, 0.10),
-    (0.33, 0.16, 0.09, 0.07, 0.03, 0.10, 0.12),
-)
-_P_SEX = ((0.84, 0.15, 0.01), (0.40, 0.59, 0.01))  # abroad / in Finland
-_AGE_LOW = np.array([12, 18, 30, 40, 50, 60])
-_AGE_HIGH = np.array([17, 29, 39, 49, 59, 72])
-_P_AGE = (0.04, 0.42, 0.35, 0.15, 0.03, 0.01)
-_P_REFERRER = np.array([0.21, 0.28, 0.19, 0.0, 0.12, 0.13, 0.07])
-_P_MONTHS = (0.10, 0.15, 0.20, 0.15, 0.10, 0.30)
-
-
-def jan1(years: np.ndarray | int) -> np.ndarray:
-    """Days since 1970-01-01 of 1 January of each year."""
-    y = np.asarray(years, dtype=np.int64) - 1970
-    return y.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-
-
-def year_of(days: np.ndarray) -> np.ndarray:
-    """Calendar year of each day number (days since 1970-01-01)."""
-    return np.asarray(days).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-
-
-def day(y: int, m: int = 1, d: int = 1) -> int:
-    """Day number (days since 1970-01-01) of one date."""
-    return int(np.datetime64(f"{y:04d}-{m:02d}-{d:02d}").astype(np.int64))
-
-
-def spread(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``total`` into integer parts proportional to ``weights`` (largest remainder)."""
-    share = np.asarray(weights, dtype=float) / np.sum(weights) * total
-    parts = np.floor(share).astype(np.int64)
-    parts[np.argsort(parts - share, kind="stable")[: total - parts.sum()]] += 1
-    return parts
-
-
-def by_group(rng: np.random.Generator, group: np.ndarray, probs: dict) -> np.ndarray:
-    """Draw one code per row from the distribution ``probs[group]`` of the row's group."""
-    out = np.zeros(group.size, dtype=np.int16)
-    for g, p in probs.items():
-        rows = np.flatnonzero(group == g)
-        if rows.size:
-            out[rows] = rng.choice(len(p), size=rows.size, p=np.asarray(p) / np.sum(p))
-    return out
 
 
 def draw_people(rng: np.random.Generator, start_year: np.ndarray, finland: np.ndarray) -> Arrays:
     """Sex, birth year (NONE = unknown) and citizenship of victims or applicants."""
     n = start_year.size
     f = finland.astype(np.int8)
-    sex = by_group(rng, f, {0: _P_SEX[0], 1: _P_SEX[1]}).astype(np.int8)
-    group = rng.choice(6, size=n, p=_P_AGE)
-    age = rng.integers(_AGE_LOW[group], _AGE_HIGH[group] + 1)
-    birth = np.where(rng.random(n) < 0.02, NONE, start_year - age)
-    cit = by_group(rng, f, {0: _P_CIT[1], 1: _P_CIT[0]})
+    sex = by_group(rng, f, {0: P_SEX[0], 1: P_SEX[1]}).astype(np.int8)
+    group = rng.choice(6, size=n, p=P_AGE)
+    age = rng.integers(AGE_LOW[group], AGE_HIGH[group] + 1)
+    birth = np.where(rng.random(n) < 0.02, NONE, np.maximum(start_year - age, 1900))
+    cit = by_group(rng, f, {0: P_CITIZENSHIP[1], 1: P_CITIZENSHIP[0]})
     return {"sex": sex, "birth_year": birth.astype(np.int64), "citizenship": cit}
 
 
@@ -147,8 +63,10 @@ def draw_residence(
     rng: np.random.Generator, cit: np.ndarray, finland: np.ndarray, start_year: np.ndarray
 ) -> np.ndarray:
     """Residence status at the start of a period; FINNISH_CITIZEN exactly for FIN citizens."""
-    res = by_group(rng, finland.astype(np.int8), {0: _P_RESIDENCE[0], 1: _P_RESIDENCE[1]}) + 1
-    res = np.where(_EU[cit] & (rng.random(cit.size) < 0.85), RESIDENCES.index("EU_OR_VISA_FREE"), res)
+    res = by_group(rng, finland.astype(np.int8), {0: P_RESIDENCE[0], 1: P_RESIDENCE[1]}) + 1
+    res = np.where(
+        IS_EU[cit] & (rng.random(cit.size) < 0.85), RESIDENCES.index("EU_OR_VISA_FREE"), res
+    )
     res = np.where((start_year < 2016) & (rng.random(cit.size) < 0.08), NONE, res)
     return np.where(cit == FIN, 0, res).astype(np.int8)
 
@@ -164,8 +82,13 @@ def draw_ends(
 
 
 def draw_victims(
-    rng: np.random.Generator, counts: np.ndarray, first_year: int, last_day: int,
-    p_finland: np.ndarray, mean_years: float = 7.0, repeat_share: float = 0.03,
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    first_year: int,
+    last_day: int,
+    p_finland: np.ndarray,
+    mean_years: float = 7.0,
+    repeat_share: float = 0.03,
 ) -> tuple[Arrays, Arrays]:
     """Victims who became clients: ``counts[i]`` first periods start in ``first_year + i``.
 
@@ -192,16 +115,26 @@ def draw_victims(
     fin = np.concatenate([finland, fin2])
     residence = draw_residence(rng, people["citizenship"][person], fin, year_of(start))
     periods = {
-        "person": person, "start": start, "end": np.concatenate([end, end2]),
-        "end_reason": np.concatenate([reason, reason2]), "residence": residence,
-        "finland": fin, "prev_end": np.concatenate([np.full(n, NONE), end[back]]),
+        "person": person,
+        "start": start,
+        "end": np.concatenate([end, end2]),
+        "end_reason": np.concatenate([reason, reason2]),
+        "residence": residence,
+        "finland": fin,
+        "prev_end": np.concatenate([np.full(n, NONE), end[back]]),
     }
     return people, periods
 
 
 def draw_children(
-    rng: np.random.Generator, parent: np.ndarray, per_parent: np.ndarray, periods: Arrays,
-    people: Arrays, last_day: int, born_from: int = 0, born_until: int = 9999,
+    rng: np.random.Generator,
+    parent: np.ndarray,
+    per_parent: np.ndarray,
+    periods: Arrays,
+    people: Arrays,
+    last_day: int,
+    born_from: int = 0,
+    born_until: int = 9999,
 ) -> tuple[Arrays, Arrays]:
     """Minor children who come with their parent's client period.
 
@@ -230,11 +163,15 @@ def draw_children(
     end = np.where(aged, age_out, p_end)
     reason = np.where(aged, END_REASONS.index("OTHER"), periods["end_reason"][row]).astype(np.int8)
     kids = {
-        "parent": who, "sex": rng.integers(0, 2, row.size).astype(np.int8),
-        "birth_year": birth, "citizenship": people["citizenship"][who],
+        "parent": who,
+        "sex": rng.integers(0, 2, row.size).astype(np.int8),
+        "birth_year": birth,
+        "citizenship": people["citizenship"][who],
     }
     kid_periods = {
-        "start": periods["start"][row], "end": end, "end_reason": reason,
+        "start": periods["start"][row],
+        "end": end,
+        "end_reason": reason,
         "residence": periods["residence"][row],
     }
     return kids, kid_periods
@@ -242,21 +179,29 @@ def draw_children(
 
 def draw_referrers(rng: np.random.Generator, years: np.ndarray) -> np.ndarray:
     """Who made each application; wellbeing services counties exist from 2023 on."""
-    ref = rng.choice(len(REFERRERS), size=years.size, p=_P_REFERRER).astype(np.int8)
+    ref = rng.choice(len(REFERRERS), size=years.size, p=P_REFERRER).astype(np.int8)
     share = np.select([years == 2023, years == 2024, years >= 2025], [0.015, 0.03, 0.06], 0.0)
     return np.where(rng.random(years.size) < share, REFERRERS.index("WELLBEING_SERVICES"), ref)
 
 
-def accepted_received(rng: np.random.Generator, start: np.ndarray, prev_end: np.ndarray) -> np.ndarray:
+def accepted_received(
+    rng: np.random.Generator, start: np.ndarray, prev_end: np.ndarray
+) -> np.ndarray:
     """Received dates of the accepted applications decided on the periods' start days."""
-    received = np.maximum(start - rng.integers(0, 61, start.size), jan1(year_of(start)))
-    return np.maximum(received, prev_end + 1)
+    window = np.minimum(60, start - np.maximum(jan1(year_of(start)), prev_end + 1))
+    return start - (rng.random(start.size) * (window + 1)).astype(np.int64)
 
 
 def draw_other_applications(
-    rng: np.random.Generator, counts: np.ndarray, first_year: int, last_day: int
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    first_year: int,
+    last_day: int,
+    pending: bool = True,
 ) -> tuple[Arrays, Arrays]:
     """Applications that did not make a client: rejected, withdrawn, pending (recent only).
+
+    With ``pending`` false, every application is decided in the year it was received.
 
     Returns:
         persons (one new applicant per application) and applications (person row,
@@ -267,15 +212,20 @@ def draw_other_applications(
     received = jan1(years) + (rng.random(n) * (jan1(years + 1) - jan1(years))).astype(np.int64)
     received = np.minimum(received, last_day)
     decision = rng.choice([1, 2, 3], size=n, p=(0.79, 0.11, 0.10))
-    late = received >= last_day - 100
-    decision = np.where((decision == 3) & ~late, rng.choice([1, 2], size=n, p=(0.87, 0.13)), decision)
+    late = (received >= last_day - 100) & pending
+    decision = np.where(
+        (decision == 3) & ~late, rng.choice([1, 2], size=n, p=(0.87, 0.13)), decision
+    )
     decided = np.minimum(received + rng.integers(5, 121, n), jan1(years + 1) - 1)
     decided = np.where(decision == 3, OPEN, decided)
     reason = np.where(decision == 1, rng.choice(3, size=n, p=(0.49, 0.40, 0.11)), NONE)
     people = draw_people(rng, years, rng.random(n) < 0.4)
     apps = {
-        "person": np.arange(n), "received": received, "decision": decision.astype(np.int8),
-        "decided": decided, "rejection_reason": reason.astype(np.int8),
+        "person": np.arange(n),
+        "received": received,
+        "decision": decision.astype(np.int8),
+        "decided": decided,
+        "rejection_reason": reason.astype(np.int8),
     }
     return people, apps
 
@@ -283,22 +233,29 @@ def draw_other_applications(
 def abroad_countries(rng: np.random.Generator, form: np.ndarray, cit: np.ndarray) -> np.ndarray:
     """Country of events outside Finland: the victim's own country or a transit/destination."""
     out = np.zeros(form.size, dtype=np.int16)
-    for f, places in _TRANSIT.items():
+    for f, places in TRANSIT.items():
         rows = np.flatnonzero(form == f)
-        out[rows] = np.array([COUNTRIES.index(c) for c in places])[rng.integers(0, len(places), rows.size)]
-    own = _CIT_COUNTRY[cit]
-    use_own = (own != NONE) & (own != COUNTRY_FIN) & (rng.random(form.size) < _OWN_COUNTRY_SHARE[form])
+        out[rows] = np.array([COUNTRIES.index(c) for c in places])[
+            rng.integers(0, len(places), rows.size)
+        ]
+    own = CIT_COUNTRY[cit]
+    use_own = (
+        (own != NONE) & (own != COUNTRY_FIN) & (rng.random(form.size) < OWN_COUNTRY_SHARE[form])
+    )
     return np.where(use_own, own, out).astype(np.int16)
 
 
 def draw_sectors(rng: np.random.Generator, form: np.ndarray, in_finland: np.ndarray) -> np.ndarray:
     """NACE division of forced-labour events; NONE for every other form."""
-    sector = by_group(rng, in_finland.astype(np.int8), {0: _P_SECTOR[0], 1: _P_SECTOR[1]})
+    sector = by_group(rng, in_finland.astype(np.int8), {0: P_SECTOR[0], 1: P_SECTOR[1]})
     return np.where(form == 0, sector, NONE).astype(np.int16)
 
 
 def draw_events(
-    rng: np.random.Generator, periods: Arrays, received: np.ndarray, sex: np.ndarray,
+    rng: np.random.Generator,
+    periods: Arrays,
+    received: np.ndarray,
+    sex: np.ndarray,
     cit: np.ndarray,
 ) -> Arrays:
     """One PRIMARY event per victim period and 0..2 SECONDARY ones.
@@ -312,13 +269,146 @@ def draw_events(
     rank = np.concatenate([np.zeros(n, np.int8), np.ones(row.size - n, np.int8)])
     fin_p = periods["finland"]
     where = np.concatenate([fin_p, fin_p[row[n:]] & (rng.random(row.size - n) < 0.12)])
-    form = by_group(rng, sex[row] * 2 + where, {k[0] * 2 + k[1]: v for k, v in _P_FORM.items()})
+    form = by_group(rng, sex[row] * 2 + where, {k[0] * 2 + k[1]: v for k, v in P_FORM.items()})
     country = np.where(where, COUNTRY_FIN, abroad_countries(rng, form, cit[row]))
     start, end = periods["start"][row], periods["end"][row]
     first = received + (rng.random(n) * (periods["start"] - received + 1)).astype(np.int64)
-    later = np.minimum(np.minimum(start + rng.integers(0, 91, row.size), end), jan1(year_of(start) + 1) - 1)
+    later = np.minimum(
+        np.minimum(start + rng.integers(0, 91, row.size), end), jan1(year_of(start) + 1) - 1
+    )
     return {
-        "person": periods["person"][row], "form": form.astype(np.int8), "rank": rank,
-        "country": country.astype(np.int16), "sector": draw_sectors(rng, form, where),
+        "person": periods["person"][row],
+        "form": form.astype(np.int8),
+        "rank": rank,
+        "country": country.astype(np.int16),
+        "sector": draw_sectors(rng, form, where),
         "identified": np.concatenate([first, later[n:]]),
     }
+
+
+def draw_reflections(
+    rng: np.random.Generator, person: np.ndarray, received: np.ndarray, last_day: int
+) -> Arrays:
+    """Reflection periods granted to ``person`` soon after their application."""
+    granted = np.minimum(
+        received + rng.integers(0, 22, person.size), jan1(year_of(received) + 1) - 1
+    )
+    months = rng.choice(6, size=person.size, p=P_MONTHS) + 1
+    return {"person": person, "granted": np.minimum(granted, last_day), "months": months}
+
+
+def children_counts(rng: np.random.Generator, sex: np.ndarray) -> np.ndarray:
+    """How many minor children come with each (adult) victim of the given sex."""
+    return by_group(
+        rng, sex, {0: (0.84, 0.09, 0.05, 0.02), 1: (0.95, 0.03, 0.015, 0.005), 2: (1.0,)}
+    )
+
+
+def victims_register(
+    rng: np.random.Generator,
+    people: Arrays,
+    periods: Arrays,
+    last_day: int,
+    kids: tuple[Arrays, Arrays] | None = None,
+) -> Register:
+    """Everything that follows from victims' client periods: applications, events,
+    reflection periods and (unless given) the children who come with them."""
+    who = periods["person"]
+    received = accepted_received(rng, periods["start"], periods["prev_end"])
+    apps = {
+        "person": who,
+        "received": received,
+        "referrer": draw_referrers(rng, year_of(received)),
+        "decision": np.zeros(who.size, np.int8),
+        "decided": periods["start"],
+        "rejection_reason": np.full(who.size, NONE, np.int8),
+    }
+    events = draw_events(rng, periods, received, people["sex"][who], people["citizenship"][who])
+    no_right = np.flatnonzero(
+        (periods["residence"] == RESIDENCES.index("NO_RIGHT")) & (rng.random(who.size) < 0.6)
+    )
+    reflections = draw_reflections(rng, who[no_right], received[no_right], last_day)
+    if kids is None:
+        rows = adult_first_periods(periods, people)
+        k = children_counts(rng, people["sex"][periods["person"][rows]])
+        kids = draw_children(rng, rows, k, periods, people, last_day)
+    n = people["sex"].size
+    m = kids[0]["sex"].size
+    persons = {
+        "role": np.concatenate([np.zeros(n, np.int8), np.ones(m, np.int8)]),
+        "parent": np.concatenate([np.full(n, NONE), kids[0]["parent"]]),
+        **{
+            c: np.concatenate([people[c], kids[0][c]]) for c in ("sex", "birth_year", "citizenship")
+        },
+    }
+    cols = ("start", "end", "end_reason", "residence")
+    client_periods = {
+        "person": np.concatenate([who, n + np.arange(m)]),
+        **{c: np.concatenate([periods[c], kids[1][c]]) for c in cols},
+    }
+    return {
+        "persons": persons,
+        "applications": apps,
+        "client_periods": client_periods,
+        "exploitation": events,
+        "reflection_periods": reflections,
+    }
+
+
+def others_register(
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    first_year: int,
+    last_day: int,
+    pending: bool = True,
+) -> Register:
+    """Applicants who did not become clients, ``counts[i]`` applications in ``first_year + i``."""
+    people, apps = draw_other_applications(rng, counts, first_year, last_day, pending)
+    apps["referrer"] = draw_referrers(rng, year_of(apps["received"]))
+    n = apps["person"].size
+    pick = np.flatnonzero(rng.random(n) < 0.04)
+    return {
+        "persons": {"role": np.zeros(n, np.int8), "parent": np.full(n, NONE), **people},
+        "applications": apps,
+        **no_clients(),
+        "reflection_periods": draw_reflections(rng, pick, apps["received"][pick], last_day),
+    }
+
+
+def scaled_register(
+    n_persons: int, seed: int = 0, years: tuple[int, int] = (2006, 2025)
+) -> dict[str, pl.DataFrame]:
+    """A contract-valid synthetic register of about ``n_persons`` persons.
+
+    The assistance system grows over the years like the real one (about 13 % a year);
+    about half of the persons become clients, four in ten are applicants who did not,
+    the rest are victims' children. Distributions follow the embedded register.
+
+    Args:
+        n_persons: roughly how many persons (victims, applicants and children).
+        seed: seed of the random generator; the same seed gives the same register.
+        years: first and last year of the history (inclusive).
+
+    Returns:
+        The five tables keyed by name, as :func:`suoja.synth.embedded_register` gives them.
+
+    Raises:
+        ValueError: when ``n_persons`` is not positive, or the years are reversed or
+            outside 1970-2100.
+    """
+    y0, y1 = years
+    if n_persons < 1 or not 1970 <= y0 <= y1 <= 2100:
+        raise ValueError(f"need n_persons >= 1 and 1970 <= years <= 2100, got {n_persons}, {years}")
+    rng = np.random.default_rng([seed, 20060101])
+    growth = 1.13 ** np.arange(y1 - y0 + 1)
+    last = day(y1, 12, 31)
+    p_fin = np.linspace(0.25, 0.52, y1 - y0 + 1)
+    people, periods = draw_victims(
+        rng, spread(max(1, round(0.5 * n_persons)), growth), y0, last, p_fin
+    )
+    victims = victims_register(rng, people, periods, last)
+    del people, periods
+    others = others_register(rng, spread(round(0.42 * n_persons), growth), y0, last)
+    reg = combine([victims, others])
+    del victims, others
+    return to_frames(reg)

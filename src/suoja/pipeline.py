@@ -86,8 +86,9 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     protected_cells: dict[str, pl.DataFrame] = {}
     for name, cube in cubes.items():
         cells = cells_frame(tables, cube, catalogue)
+        unit = catalogue.populations[name].unit["en"]
         protected_cells[name] = protect(cells, cube.domains, cube.finest,
-                                        policy.suppression_rules())
+                                        rules=policy.suppression_rules(), unit=unit)
         logs.append(_suppression_log(protected_cells[name]))
     out = {}
     for spec in catalogue.tables:
