@@ -22,7 +22,7 @@ from suoja.catalogue import read_catalogue
 from suoja.register import SCHEMAS
 from suoja.tables import compute_cubes, compute_tables
 folder = Path({folder!r})
-frames = {{n: pl.read_parquet(folder / f"{{n}}.parquet") for n in SCHEMAS}}
+frames = {{n: pl.scan_parquet(folder / f"{{n}}.parquet") for n in SCHEMAS}}
 catalogue = read_catalogue()
 tables = compute_tables(compute_cubes(frames, catalogue, 2025), catalogue, 2025)
 pl.DataFrame([(k, int(v["value"].sum())) for k, v in tables.items()], orient="row",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from suoja.validate import _Collector
 
 FOREVER = pl.date(9999, 12, 31)
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
 def _unique(frame: pl.DataFrame, file: str, column: str, out: _Collector) -> None:
@@ -88,10 +89,11 @@ def _periods_rules(periods: pl.DataFrame, file: str, persons: pl.DataFrame,
                  "FINNISH_CITIZEN exactly when the person's citizenship is FIN")
 
 
-def event_periods(events: pl.DataFrame, periods: pl.DataFrame) -> pl.DataFrame:
+def event_periods(events: Frame, periods: Frame) -> Frame:
     """Attach to each event the period it belongs to: the first not ended before it.
 
     Adds ``period_start`` (null when the event falls after every period of the person).
+    Works on eager and lazy frames alike.
     """
     right = periods.select(
         "person_id",

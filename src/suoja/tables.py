@@ -16,7 +16,7 @@ import polars as pl
 
 from suoja.catalogue import Catalogue, TableSpec
 from suoja.codelists import TOTAL
-from suoja.populations import POPULATIONS
+from suoja.populations import POPULATIONS, scope
 
 VALUE = "value"
 
@@ -31,10 +31,11 @@ class Cube:
     finest: pl.DataFrame
 
 
-def compute_cubes(frames: Mapping[str, pl.DataFrame], catalogue: Catalogue,
+def compute_cubes(frames: Mapping[str, pl.DataFrame | pl.LazyFrame], catalogue: Catalogue,
                   year: int) -> dict[str, Cube]:
     """One cube per population that a table of the catalogue uses, collected together."""
     used = [p for p in catalogue.populations if catalogue.tables_of(p)]
+    frames = scope(frames, year)
     plans = []
     for name in used:
         dims = list(catalogue.populations[name].dimensions)
