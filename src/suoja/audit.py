@@ -48,9 +48,17 @@ def published_cells(folder: Path, catalogue: Catalogue,
     return pl.concat(parts), domains
 
 
+def _single_counts(cells: pl.DataFrame) -> pl.DataFrame:
+    """A hidden count published alone: nothing bounds it from above."""
+    return cells.filter(pl.col("published").is_null()).select(
+        "table", "key", pl.lit(0, pl.Int64).alias("lo"), pl.lit(None, pl.Int64).alias("hi"),
+        pl.lit(False).alias("exact"), pl.lit(True).alias("ok"),
+        pl.lit("published alone: no other figure bounds it").alias("finding"))
+
+
 def audit_open(folder: Path, catalogue: Catalogue, policy: Policy) -> pl.DataFrame:
     """For every hidden cell of ``open/``: ``table``, ``key``, ``lo``, ``hi``, ``ok``, ..."""
-    from suoja.protect import audit
+    from suoja.protect.audit import audit
 
     results = []
     for population in catalogue.populations:
@@ -59,7 +67,10 @@ def audit_open(folder: Path, catalogue: Catalogue, policy: Policy) -> pl.DataFra
         cells, domains = published_cells(folder, catalogue, population)
         if cells["published"].null_count() == 0:
             continue
-        results.append(audit(cells, domains, rules=policy.suppression_rules()))
+        if not catalogue.populations[population].dimensions:
+            results.append(_single_counts(cells))
+        else:
+            results.append(audit(cells, domains, rules=policy.suppression_rules()))
     if not results:
         return pl.DataFrame(schema={"table": pl.String, "key": pl.String, "lo": pl.Int64,
                                     "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,

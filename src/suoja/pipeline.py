@@ -72,6 +72,17 @@ def _suppression_log(protected: pl.DataFrame) -> pl.DataFrame:
                          pl.col("status").alias("rule"), pl.col("reason")).cast(LOG_COLUMNS)
 
 
+def _protect_single_count(cells: pl.DataFrame, threshold: int, unit: str) -> pl.DataFrame:
+    """A population published as one count: nothing to compute it from, so primary only."""
+    small = pl.col("value").is_between(1, threshold - 1)
+    return cells.with_columns(
+        pl.when(small).then(pl.lit("primary")).otherwise(pl.lit("published")).alias("status"),
+        pl.when(small).then(None).otherwise(pl.col("value")).alias("published"),
+        pl.when(small).then(pl.format("{} " + unit + ", below the threshold of " + str(threshold),
+                                      pl.col("value"))).alias("reason"),
+    )
+
+
 def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
                     policy: Policy) -> ProtectedRelease:
     """Compute, pool and protect every table of one year (nothing is written)."""
@@ -87,8 +98,13 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     for name, cube in cubes.items():
         cells = cells_frame(tables, cube, catalogue)
         unit = catalogue.populations[name].unit["en"]
-        protected_cells[name] = protect(cells, cube.domains, cube.finest,
-                                        rules=policy.suppression_rules(), unit=unit)
+        if cube.dimensions:
+            # The engine words its reasons from the singular ("1 person", "3 persons").
+            unit = unit.removesuffix("s")
+            protected_cells[name] = protect(cells, cube.domains, cube.finest,
+                                            rules=policy.suppression_rules(), unit=unit)
+        else:
+            protected_cells[name] = _protect_single_count(cells, policy.min_count, unit)
         logs.append(_suppression_log(protected_cells[name]))
     out = {}
     for spec in catalogue.tables:
