@@ -1,0 +1,196 @@
+"""The independent audit: what an outsider can deduce from the published figures.
+
+The audit sees only public information: the cells with ``published`` (null when hidden),
+the code lists and hierarchies. It knows the additive structure and that counts are
+non-negative integers, and computes for every hidden cell the lowest and highest value
+consistent with everything published. It does not look at how the pattern was chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from suoja.protect.model import Hierarchies, LinearModel, public_model
+from suoja.protect.ranges import Attacker
+from suoja.protect.rules import SuppressionRules
+
+SCHEMA = {
+    "table": pl.String,
+    "key": pl.String,
+    "lo": pl.Int64,
+    "hi": pl.Int64,
+    "exact": pl.Boolean,
+    "ok": pl.Boolean,
+    "finding": pl.String,
+}
+
+
+def known_values(model: LinearModel) -> np.ndarray:
+    """Published value of each form (NaN when no cell of the form is published)."""
+    known = np.full(model.forms.shape[0], np.nan)
+    pub = model.cells.select("__form", "published").drop_nulls()
+    forms = pub["__form"].to_numpy()
+    values = pub["published"].to_numpy().astype(np.float64)
+    known[forms] = values
+    clash = np.flatnonzero(known[forms] != values)
+    if len(clash):
+        raise ValueError("a figure is published twice with two different values")
+    return known
+
+
+def finding(lo: float, hi: float, rules: SuppressionRules) -> str:
+    """One sentence on a hidden cell's deducible range."""
+    if lo == hi:
+        return f"can be computed exactly: {int(lo)}"
+    top = "or more" if hi == np.inf else f"to {int(hi)}"
+    if not rules.range_ok(lo, hi):
+        return (
+            f"known to lie between {int(lo)} and {int(hi)}, so below the threshold of "
+            f"{rules.threshold}"
+        )
+    return f"protected: anything from {int(lo)} {top}"
+
+
+def _hidden_forms(model: LinearModel) -> np.ndarray:
+    hidden = model.cells.filter(pl.col("published").is_null())["__form"].unique().sort()
+    return hidden.to_numpy()
+
+
+def form_ranges(
+    model: LinearModel, rules: SuppressionRules, extra: Mapping[int, float] | None = None
+) -> tuple[Attacker, dict[int, tuple[float, float]]]:
+    """Ranges of every hidden form, optionally with more forms known (``extra``)."""
+    known = known_values(model)
+    for form, value in (extra or {}).items():
+        known[form] = value
+    attacker = Attacker(model.forms, known, rules.time_limit)
+    forms = [f for f in _hidden_forms(model).tolist() if np.isnan(known[f])]
+    return attacker, {f: attacker.range(f) for f in forms}
+
+
+def audit(
+    cells_published: pl.DataFrame,
+    domains: Mapping[str, Sequence[str]],
+    hierarchies: Hierarchies | None = None,
+    rules: SuppressionRules | None = None,
+) -> pl.DataFrame:
+    """The range an outsider can deduce for every hidden cell, and whether it passes.
+
+    Args:
+        cells_published: Cells with ``table``, ``key``, one column per dimension and
+            ``published`` (null when hidden). Any ``value`` column is ignored.
+        domains: Leaf codes per dimension.
+        hierarchies: Optional ``child -> parent`` codes per dimension.
+        rules: The rules (threshold and interval); defaults to ``SuppressionRules()``.
+
+    Returns:
+        One row per hidden cell: table, key, lo, hi (null when unbounded), exact, ok and
+        finding, sorted by table and key.
+
+    Raises:
+        ValueError: Malformed input, or published figures that contradict each other.
+    """
+    rules = rules or SuppressionRules()
+    model = public_model(cells_published, domains, hierarchies)
+    known = known_values(model)
+    _, ranges = form_ranges(model, rules)
+    rows = []
+    hidden = model.cells.filter(pl.col("published").is_null())
+    for table, key, form in hidden.select("table", "key", "__form").iter_rows():
+        lo, hi = ranges.get(form, (known[form], known[form]))
+        rows.append(
+            (table, key, int(lo), None if hi == np.inf else int(hi), lo == hi,
+             rules.range_ok(lo, hi), finding(lo, hi, rules))
+        )
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+
+
+SINGLETON_SCHEMA = {"singleton_table": pl.String, "singleton_key": pl.String, **SCHEMA}
+
+
+def _support(model: LinearModel, form: int) -> frozenset[int]:
+    f = model.forms
+    return frozenset(f.indices[f.indptr[form] : f.indptr[form + 1]].tolist())
+
+
+def _singleton_forms(model: LinearModel, singletons: pl.DataFrame) -> list[tuple[int, str, str]]:
+    found = singletons.select("table", "key").join(
+        model.cells.filter(pl.col("published").is_null()).select("table", "key", "__form"),
+        on=["table", "key"],
+        how="inner",
+    )
+    seen: dict[int, tuple[int, str, str]] = {}
+    for table, key, form in found.sort("table", "key").iter_rows():
+        seen.setdefault(form, (form, table, key))
+    return sorted(seen.values())
+
+
+def _attack_one(
+    model: LinearModel, base: Attacker, s: int, rules: SuppressionRules
+) -> list[tuple[int, float, float]]:
+    """Hidden forms that fail once form ``s`` is known to be 1."""
+    reach = base.component_of(s)
+    own = _support(model, s)
+    suspects = [
+        h for h in _hidden_forms(model).tolist()
+        if h != s and base.component_of(h) & reach and not _support(model, h) <= own
+    ]
+    if not suspects:
+        return []
+    _, ranges = form_ranges(model, rules, {s: 1.0})
+    failures = []
+    for h in suspects:
+        lo, hi = ranges[h]
+        if own <= _support(model, h) and lo == hi == 1:
+            continue
+        if not rules.range_ok(lo, hi):
+            failures.append((h, lo, hi))
+    return failures
+
+
+def audit_singletons(
+    cells_published: pl.DataFrame,
+    singletons: pl.DataFrame,
+    domains: Mapping[str, Sequence[str]],
+    hierarchies: Hierarchies | None = None,
+    rules: SuppressionRules | None = None,
+) -> pl.DataFrame:
+    """What the one unit alone in a hidden cell could compute, for each such cell in turn.
+
+    The unit knows its cell is 1. Only hidden cells linked to that cell through published
+    rows (the same component of the published system) can change, so only they are
+    re-examined. A cell inside the singleton's own, or one that holds only that unit,
+    tells it nothing new and is not reported.
+
+    Args:
+        cells_published: As for ``audit``.
+        singletons: ``table`` and ``key`` of the hidden cells whose true value is 1 (the
+            caller knows them; an outsider does not).
+        domains: Leaf codes per dimension.
+        hierarchies: Optional ``child -> parent`` codes per dimension.
+        rules: The rules; defaults to ``SuppressionRules()``.
+
+    Returns:
+        One row per (singleton, hidden cell) that fails the rules: the singleton's table
+        and key, then the columns of ``audit``. Empty when the pattern passes.
+    """
+    rules = rules or SuppressionRules()
+    model = public_model(cells_published, domains, hierarchies)
+    known = known_values(model)
+    base = Attacker(model.forms, known, rules.time_limit)
+    first = model.cells.filter(pl.col("published").is_null())
+    rows_of_form: dict[int, list[tuple[str, str]]] = {}
+    for table, key, form in first.select("table", "key", "__form").iter_rows():
+        rows_of_form.setdefault(form, []).append((table, key))
+    rows = []
+    for s, s_table, s_key in _singleton_forms(model, singletons):
+        for h, lo, hi in _attack_one(model, base, s, rules):
+            for table, key in rows_of_form[h]:
+                rows.append(
+                    (s_table, s_key, table, key, int(lo), None if hi == np.inf else int(hi),
+                     lo == hi, False, finding(lo, hi, rules))
+                )
+    return pl.DataFrame(rows, schema=SINGLETON_SCHEMA, orient="row")

@@ -1,0 +1,175 @@
+"""Protect any frequency table: margins, hierarchy files and a one-call entry point."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import polars as pl
+
+from suoja.protect.cube import TOTAL, Dimension
+from suoja.protect.rules import SuppressionRules
+from suoja.protect.suppress import protect
+
+TABLE = "table"
+
+
+def read_code_parent_csv(path: str | Path) -> dict[str, str]:
+    """Read a hierarchy from a CSV file with the columns ``code,parent``.
+
+    An empty parent (or ``_T``) makes the code a top-level code.
+
+    Raises:
+        ValueError: The columns are missing or a code is listed twice.
+    """
+    with Path(path).open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or {"code", "parent"} - set(reader.fieldnames):
+            raise ValueError(f"{path}: the columns code and parent are needed")
+        parents: dict[str, str] = {}
+        for line, row in enumerate(reader, start=2):
+            code, parent = (row["code"] or "").strip(), (row["parent"] or "").strip()
+            if not code:
+                raise ValueError(f"{path}, line {line}: the code is empty")
+            if code in parents:
+                raise ValueError(f"{path}, line {line}: code {code!r} is listed twice")
+            parents[code] = parent or TOTAL
+    return parents
+
+
+def read_hrc(path: str | Path, lead: str = "@") -> dict[str, str]:
+    """Read a tau-ARGUS hierarchy (``.hrc``) file into ``code -> parent``.
+
+    One code per line; the number of leading ``@`` characters is its depth (none for
+    the top level, whose parent is the total ``_T``, which the file does not list).
+
+    Raises:
+        ValueError: A line is deeper than one below the line before, or a code repeats.
+    """
+    parents: dict[str, str] = {}
+    stack: list[str] = []
+    text = Path(path).read_text(encoding="utf-8-sig")
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        code = line.lstrip(lead).strip()
+        depth = len(line) - len(line.lstrip(lead))
+        if depth > len(stack) or not code:
+            raise ValueError(f"{path}, line {number}: {raw!r} is not a valid hierarchy line")
+        if code in parents:
+            raise ValueError(f"{path}, line {number}: code {code!r} is listed twice")
+        del stack[depth:]
+        parents[code] = stack[-1] if stack else TOTAL
+        stack.append(code)
+    return parents
+
+
+def _leaf_codes(
+    frame: pl.DataFrame, dim: str, hierarchy: Mapping[str, str] | None
+) -> list[str]:
+    """Leaf codes: codes of the frame and the hierarchy that are nobody's parent or total."""
+    hierarchy = hierarchy or {}
+    parents = set(hierarchy.values())
+    seen = [*hierarchy.keys(), *frame[dim].unique().sort().to_list()]
+    return list(dict.fromkeys(c for c in seen if c != TOTAL and c not in parents))
+
+
+def _ancestry(dimension: Dimension) -> pl.DataFrame:
+    """Pairs (leaf, code) for every code covering the leaf, the total included."""
+    pairs = [
+        (leaf, code)
+        for code, cover in dimension.covers.items()
+        for leaf, inside in zip(dimension.leaves, cover.tolist(), strict=True)
+        if inside
+    ]
+    return pl.DataFrame(pairs, schema=["leaf", "code"], orient="row")
+
+
+def _key(dims: Sequence[str]) -> pl.Expr:
+    return pl.concat_str([pl.lit(f"{d}=") + pl.col(d) for d in dims], separator=";")
+
+
+def complete_table(
+    leaves: pl.DataFrame, dimensions: Sequence[Dimension], count: str
+) -> pl.DataFrame:
+    """Every combination of codes (leaves, parents, totals) with its summed count."""
+    dims = [d.name for d in dimensions]
+    summed = leaves.select(*dims, pl.col(count).cast(pl.Int64))
+    full = None
+    for dimension in dimensions:
+        pairs = _ancestry(dimension).rename({"leaf": dimension.name, "code": "__code"})
+        summed = summed.join(pairs, on=dimension.name).drop(dimension.name)
+        summed = summed.rename({"__code": dimension.name})
+        codes = pl.DataFrame({dimension.name: list(dimension.covers)})
+        full = codes if full is None else full.join(codes, how="cross")
+    assert full is not None
+    sums = summed.group_by(dims).agg(pl.col(count).sum())
+    table = full.join(sums, on=dims, how="left").with_columns(pl.col(count).fill_null(0))
+    return table.with_columns(pl.lit(TABLE).alias("table"), _key(dims).alias("key"))
+
+
+def _check_margins(frame: pl.DataFrame, computed: pl.DataFrame, dims: list[str], count: str):
+    """Given margins must equal the sums of their leaves; raise naming the first bad row."""
+    joined = frame.with_row_index("__row").join(
+        computed.select(*dims, pl.col(count).alias("__sum")), on=dims, how="left"
+    )
+    bad = joined.filter(pl.col("__sum").is_null() | (pl.col(count) != pl.col("__sum")))
+    if bad.height:
+        row = bad.sort("__row").row(0, named=True)
+        where = ", ".join(f"{d}={row[d]}" for d in dims)
+        raise ValueError(
+            f"row {row['__row'] + 1} ({where}): {count} is {row[count]} but its parts add "
+            f"up to {row['__sum'] if row['__sum'] is not None else 'nothing (unknown code)'}"
+        )
+
+
+def protect_frequency_table(
+    frame: pl.DataFrame,
+    dims: list[str],
+    count: str,
+    hierarchies: Mapping[str, Mapping[str, str]] | None = None,
+    margins_given: bool = False,
+    rules: SuppressionRules | None = None,
+) -> pl.DataFrame:
+    """Protect one frequency table of any shape.
+
+    Args:
+        frame: One row per cell: the ``dims`` columns (codes) and the ``count`` column.
+        dims: The classifying columns.
+        count: The column of counts.
+        hierarchies: Optional ``code -> parent`` per dimension (see ``read_hrc``).
+        margins_given: Whether the frame already holds the totals (``_T``) and parent
+            codes. If so they are checked; otherwise they are computed.
+        rules: The rules; defaults to ``SuppressionRules()``.
+
+    Returns:
+        Every cell of the complete table (all codes, zeros included) with ``status``,
+        ``published``, ``reason``, ``protects_table`` and ``protects_key``.
+
+    Raises:
+        ValueError: A column is missing, a count is negative, or a given margin does
+            not add up (naming the row).
+    """
+    missing = [c for c in [*dims, count] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the table lacks the column(s) {', '.join(missing)}")
+    frame = frame.with_columns(pl.col(d).cast(pl.String) for d in dims)
+    if frame[count].null_count() or (frame[count] < 0).any():
+        raise ValueError(f"column {count!r} has a missing or negative count")
+    hierarchies = hierarchies or {}
+    parent_codes = {d: {TOTAL, *hierarchies.get(d, {}).values()} for d in dims}
+    is_leaf = pl.all_horizontal(~pl.col(d).is_in(list(parent_codes[d])) for d in dims)
+    leaves = frame.filter(is_leaf)
+    dimensions = [Dimension.build(d, _leaf_codes(leaves, d, hierarchies.get(d)), hierarchies.get(d)) for d in dims]
+    table = complete_table(leaves, dimensions, count)
+    if margins_given:
+        _check_margins(frame, table, dims, count)
+    elif leaves.height != frame.height:
+        raise ValueError("the table holds totals or parent codes; pass margins_given=True")
+    cells = table.rename({count: "value"}).select("table", "key", *dims, "value")
+    finest = leaves.group_by(dims).agg(pl.col(count).sum().alias("value"))
+    domains = {d.name: list(d.leaves) for d in dimensions}
+    result = protect(cells, domains, finest.filter(pl.col("value") > 0), hierarchies, rules)
+    return result.rename({"value": count})

@@ -1,0 +1,98 @@
+"""The disclosure rules that primary and secondary suppression and the audit apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INTERVALS: tuple[str, ...] = ("exact", "threshold")
+"""How wide the range an outsider can deduce for a hidden cell must be."""
+
+METHODS: tuple[str, ...] = ("heuristic", "optimal")
+"""How secondary cells are chosen: ``heuristic`` (fast, any size) or ``optimal`` (MIP)."""
+
+
+def _check_choice(field: str, value: object, allowed: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(
+            f"SuppressionRules.{field} is {value!r}; allowed values: {', '.join(allowed)}"
+        )
+
+
+def _check_bool(field: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"SuppressionRules.{field} is {value!r}; allowed values: True, False")
+
+
+@dataclass(frozen=True)
+class SuppressionRules:
+    """What must not be published and what an outsider must not be able to compute.
+
+    Attributes:
+        threshold: Cells with 1..threshold-1 units are primary-suppressed (1 hides none).
+        zeros_sensitive: When True, a margin whose whole positive total falls in one
+            category discloses that category for everyone in it, so that cell is
+            primary-suppressed; zero cells become candidates for secondary suppression
+            and a hidden zero is protected only if its range reaches above 0.
+        singleton_protection: A unit alone in a cell knows that cell is 1: the pattern
+            must still protect every other hidden cell when any one hidden singleton
+            cell is known to the attacker.
+        interval: ``"exact"``: a hidden cell is disclosed only when its feasible range
+            is a single value. ``"threshold"``: in addition, the range of a hidden cell
+            must reach 0 or the threshold (``lo <= 0 or hi >= threshold``), so that
+            nobody can tell it is a small cell.
+        method: ``"heuristic"`` (fast, default): protect each exposed cell with the
+            cheapest integer change an attacker could not see, then audit and repeat.
+            ``"optimal"``: one mixed-integer programme for the fewest hidden cells
+            (small tables only; falls back to the heuristic when it runs out of time).
+        protect_grand_total: Grand totals (a table's all-total cell) are always the
+            last resort of secondary suppression. When True they are never chosen:
+            if nothing else can protect a cell, protect raises ProtectionError.
+        time_limit: Seconds one mixed-integer solve may take (the optimal method, and
+            the integer confirmation of audit ranges).
+    """
+
+    threshold: int = 5
+    zeros_sensitive: bool = False
+    singleton_protection: bool = True
+    interval: str = "exact"
+    method: str = "heuristic"
+    protect_grand_total: bool = False
+    time_limit: float = 20.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int):
+            raise ValueError(
+                f"SuppressionRules.threshold is {self.threshold!r}; allowed values: "
+                "an integer of 1 or more"
+            )
+        if self.threshold < 1:
+            raise ValueError(
+                f"SuppressionRules.threshold is {self.threshold}; allowed values: "
+                "an integer of 1 or more"
+            )
+        _check_bool("zeros_sensitive", self.zeros_sensitive)
+        _check_bool("singleton_protection", self.singleton_protection)
+        _check_bool("protect_grand_total", self.protect_grand_total)
+        _check_choice("interval", self.interval, INTERVALS)
+        _check_choice("method", self.method, METHODS)
+        if (
+            isinstance(self.time_limit, bool)
+            or not isinstance(self.time_limit, int | float)
+            or not self.time_limit > 0
+        ):
+            raise ValueError(
+                f"SuppressionRules.time_limit is {self.time_limit!r}; allowed values: "
+                "a positive number of seconds"
+            )
+
+    def range_ok(self, lo: float, hi: float) -> bool:
+        """Whether a hidden cell whose deducible range is [lo, hi] passes the rules.
+
+        ``hi`` may be ``inf`` (no upper bound). The rule needs no true values: a
+        hidden cell of 0 or of at least the threshold always has lo <= 0 or hi >= it.
+        """
+        if hi <= lo:
+            return False
+        if self.interval == "threshold":
+            return lo <= 0 or hi >= self.threshold
+        return True

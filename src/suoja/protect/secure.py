@@ -1,0 +1,185 @@
+"""The suppress-attack-add loop: hide cells until every hidden cell is protected.
+
+Every protecting change (see ``defend``) is an integer table that an outsider cannot tell
+from the true one. Kept as *certificates*, they show without any further solving that a
+hidden cell's deducible range contains both its true value and the changed value(s); a
+cell is only re-examined (and more cells hidden) when no certificate covers it. Hiding
+more cells never invalidates a certificate, so the loop only grows the pattern.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from suoja.protect.defend import Change, Defender
+from suoja.protect.rules import SuppressionRules
+
+
+class ProtectionError(ValueError):
+    """No pattern satisfies the rules (only when grand totals may not be hidden)."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a form was hidden by secondary suppression."""
+
+    target: int
+    singleton: int | None
+
+
+@dataclass
+class State:
+    """The growing pattern and the certificates that prove it.
+
+    Attributes:
+        values: True value of each form.
+        hidden: Hidden mask over forms.
+        entries: For each form, the (change id, delta) pairs of changes that move it.
+        touched: For each change, the forms it moves.
+        causes: For each secondary form, the form (and singleton) it was hidden for.
+    """
+
+    values: np.ndarray
+    hidden: np.ndarray
+    entries: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    touched: list[frozenset[int]] = field(default_factory=list)
+    causes: dict[int, Cause] = field(default_factory=dict)
+
+    def apply(self, change: Change, singleton: int | None) -> list[int]:
+        """Record a change as a certificate and hide what it moves; returns new forms."""
+        cid = len(self.touched)
+        self.touched.append(frozenset(int(f) for f in change.forms))
+        added = []
+        for f, d in zip(change.forms.tolist(), change.deltas.tolist(), strict=True):
+            self.entries.setdefault(f, []).append((cid, d))
+            if not self.hidden[f]:
+                self.hidden[f] = True
+                self.causes[f] = Cause(change.target, singleton)
+                added.append(f)
+        return added
+
+    def hide(self, forms: Iterable[int], target: int, singleton: int | None) -> list[int]:
+        """Hide forms without a certificate (fallback); returns the newly hidden ones."""
+        added = [int(f) for f in forms if not self.hidden[f]]
+        for f in added:
+            self.hidden[f] = True
+            self.causes[f] = Cause(target, singleton)
+        return added
+
+
+def deltas_needed(value: int, rules: SuppressionRules) -> tuple[float, float]:
+    """How far a hidden form must be able to move up, or down, to pass the rules."""
+    if rules.interval == "threshold" and 1 <= value < rules.threshold:
+        return float(rules.threshold - value), float(value)
+    return 1.0, 1.0
+
+
+def certified(state: State, form: int, rules: SuppressionRules, without: int | None) -> bool:
+    """Whether the certificates of ``form`` (ignoring changes that move ``without``) pass."""
+    lo = hi = 0
+    for cid, delta in state.entries.get(form, ()):
+        if without is not None and without in state.touched[cid]:
+            continue
+        lo, hi = min(lo, delta), max(hi, delta)
+    value = int(state.values[form])
+    return rules.range_ok(value + lo, value + hi)
+
+
+class Supports:
+    """Variable sets of forms, for the singleton exemptions."""
+
+    def __init__(self, forms) -> None:
+        self._forms = forms.tocsr()
+        self._cache: dict[int, frozenset[int]] = {}
+
+    def __getitem__(self, form: int) -> frozenset[int]:
+        if form not in self._cache:
+            f = self._forms
+            self._cache[form] = frozenset(f.indices[f.indptr[form] : f.indptr[form + 1]].tolist())
+        return self._cache[form]
+
+
+def exempt(supports: Supports, values: np.ndarray, singleton: int, form: int) -> bool:
+    """A singleton learns nothing new about a cell inside its own, or one holding only it."""
+    inner, outer = supports[form], supports[singleton]
+    if inner <= outer:
+        return True
+    return outer <= inner and values[form] == 1
+
+
+def singleton_failures(
+    state: State, rules: SuppressionRules, supports: Supports
+) -> list[tuple[int, int]]:
+    """(singleton, form) pairs whose certificates all move the singleton's own cell."""
+    singletons = set(np.flatnonzero(state.hidden & (state.values == 1)).tolist())
+    failures = []
+    for form in np.flatnonzero(state.hidden).tolist():
+        suspects: set[int] = set()
+        for cid, _ in state.entries.get(form, ()):
+            suspects |= state.touched[cid] & singletons
+        suspects.discard(form)
+        for s in sorted(suspects):
+            if exempt(supports, state.values, s, form):
+                continue
+            if not certified(state, form, rules, s):
+                failures.append((s, form))
+    return failures
+
+
+def _neighbours(defender: Defender, form: int, state: State) -> np.ndarray:
+    """Forms sharing a variable with ``form`` that may still be hidden, cheapest first."""
+    f = defender.forms
+    cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
+    near = np.unique(defender.forms_csc[:, cols].indices)
+    near = near[defender.can_hide[near] & ~state.hidden[near]]
+    return near[np.argsort(defender.weights[near], kind="stable")]
+
+
+def protect_form(
+    defender: Defender,
+    state: State,
+    form: int,
+    rules: SuppressionRules,
+    singleton: int | None = None,
+) -> list[int]:
+    """Protect one form, escalating to hiding its neighbours, then anything, if needed."""
+    up, down = deltas_needed(int(state.values[form]), rules)
+    fixed = None if singleton is None else np.array([singleton])
+    added: list[int] = []
+    for widen in range(3):
+        change = defender.protect(form, state.hidden, up, down, fixed)
+        if change is not None:
+            return added + state.apply(change, singleton)
+        if widen == 0:
+            pool = _neighbours(defender, form, state)
+        else:
+            pool = np.flatnonzero(defender.can_hide & ~state.hidden)
+        added += state.hide(pool.tolist(), form, singleton)
+    nonempty = np.diff(defender.forms.indptr) > 0
+    if (~defender.can_hide & ~state.hidden & nonempty).any():
+        raise ProtectionError(
+            "no suppression pattern protects every hidden cell while the grand totals stay "
+            "published; allow them as a last resort (protect_grand_total = False)"
+        )
+    raise AssertionError("a cell could not be protected with every cell hidden; please report")
+
+
+def secure(defender: Defender, state: State, rules: SuppressionRules) -> None:
+    """Grow ``state`` until every hidden form passes the rules (and singleton attacks)."""
+    supports = Supports(defender.forms)
+    while True:
+        changed = False
+        for form in np.flatnonzero(state.hidden).tolist():
+            if not certified(state, form, rules, None):
+                protect_form(defender, state, form, rules)
+                changed = True
+        if rules.singleton_protection:
+            for s, form in singleton_failures(state, rules, supports):
+                if state.hidden[s] and not certified(state, form, rules, s):
+                    protect_form(defender, state, form, rules, singleton=s)
+                    changed = True
+        if not changed:
+            return

@@ -1,0 +1,111 @@
+"""Primary and secondary suppression of all the tables of one population."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+import polars as pl
+
+from suoja.protect.defend import Defender
+from suoja.protect.model import Hierarchies, LinearModel, build_model
+from suoja.protect.primary import (
+    form_facts,
+    primary_forms,
+    single_category_forms,
+    weights,
+)
+from suoja.protect.reasons import describe
+from suoja.protect.relations import find_relations
+from suoja.protect.rules import SuppressionRules
+from suoja.protect.secure import State, secure
+
+
+def _model(
+    cells: pl.DataFrame | LinearModel,
+    domains: Mapping[str, Sequence[str]] | None,
+    finest: pl.DataFrame | None,
+    hierarchies: Hierarchies | None,
+    rules: SuppressionRules,
+) -> LinearModel:
+    if isinstance(cells, LinearModel):
+        if cells.values is None:
+            raise ValueError("protect needs a model built with true values (build_model)")
+        if rules.zeros_sensitive and cells.zeros_dropped:
+            raise ValueError(
+                "zeros_sensitive rules need a model built with build_model(..., "
+                "drop_zeros=False): zero cells may have to be hidden"
+            )
+        return cells
+    if domains is None or finest is None:
+        raise ValueError("protect needs domains and finest counts with a cells frame")
+    return build_model(cells, domains, finest, hierarchies, drop_zeros=not rules.zeros_sensitive)
+
+
+def _stages(rules: SuppressionRules) -> list[SuppressionRules]:
+    """Thresholds 1, 2, ..., k in turn, so that a higher threshold only adds cells."""
+    if rules.method == "optimal":
+        return [rules]
+    return [replace(rules, threshold=t) for t in range(1, rules.threshold + 1)]
+
+
+def choose_pattern(
+    model: LinearModel, rules: SuppressionRules
+) -> tuple[State, np.ndarray, dict[int, int]]:
+    """Hide the primary forms and enough others; returns the state, primaries, single map."""
+    facts = form_facts(model)
+    values = facts["value"]
+    relations = find_relations(model.cells, model.dimensions)
+    single = single_category_forms(relations, model, values) if rules.zeros_sensitive else {}
+    can_hide = values > 0 if not rules.zeros_sensitive else np.ones(len(values), bool)
+    can_hide &= np.diff(model.forms.indptr) > 0
+    if rules.protect_grand_total:
+        can_hide &= ~facts["grand_total"]
+    defender = Defender(model, weights(facts), can_hide, rules.time_limit)
+    state = State(values=values, hidden=np.zeros(len(values), dtype=bool))
+    for stage in _stages(rules):
+        primary = primary_forms(model, values, stage, single)
+        state.hidden |= primary
+        if rules.method == "optimal":
+            from suoja.protect.optimal import optimal_pattern
+
+            optimal_pattern(defender, state, stage)
+        secure(defender, state, stage)
+    primary = primary_forms(model, values, rules, single)
+    return state, primary, single
+
+
+def protect(
+    cells: pl.DataFrame | LinearModel,
+    domains: Mapping[str, Sequence[str]] | None = None,
+    finest: pl.DataFrame | None = None,
+    hierarchies: Hierarchies | None = None,
+    rules: SuppressionRules | None = None,
+    *,
+    unit: str = "person",
+) -> pl.DataFrame:
+    """Choose which cells to hide so that no hidden cell can be computed.
+
+    Args:
+        cells: The cells frame (``table``, ``key``, one column per dimension, ``value``)
+            or a model from ``build_model``.
+        domains: Leaf codes per dimension (not needed with a model).
+        finest: Non-zero finest counts (not needed with a model).
+        hierarchies: Optional ``child -> parent`` codes per dimension.
+        rules: The rules; defaults to ``SuppressionRules()``.
+        unit: What is counted, singular (``"person"``, ``"event"``), for the reasons.
+
+    Returns:
+        The cells sorted by table and key with ``status`` (published, primary or
+        secondary), ``published`` (null when hidden), ``reason``, ``protects_table``
+        and ``protects_key``.
+
+    Raises:
+        ValueError: Malformed input.
+        ProtectionError: Grand totals may not be hidden and nothing else protects a cell.
+    """
+    rules = rules or SuppressionRules()
+    model = _model(cells, domains, finest, hierarchies, rules)
+    state, primary, single = choose_pattern(model, rules)
+    return describe(model, state, primary, single, rules, unit)
