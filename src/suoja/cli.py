@@ -192,6 +192,61 @@ def audit(
         raise typer.Exit(code=3)
 
 
+@app.command()
+def check(
+    release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
+    as_json: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Run the open-data ecosystem's own readers on every file of open/.
+
+    frictionless on the data package, JSON-stat readers, pyaxis on the PX files, pyshacl on
+    the DCAT file, and the structural checks those readers miss. Exits 2 if any fails.
+
+    Example:
+
+        suoja check publish/2025
+    """
+    from dataclasses import asdict
+
+    from suoja.portal import check_release
+
+    with user_errors(debug):
+        lines = check_release(release)
+    failed = [line for line in lines if not line.ok]
+    if as_json:
+        typer.echo(json.dumps([asdict(line) for line in lines], indent=2, ensure_ascii=False))
+    else:
+        for line in lines:
+            typer.echo(str(line))
+        typer.echo(f"{len(lines)} checks, {len(failed)} failed.")
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def verify(
+    release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
+    debug: DebugOption = False,
+) -> None:
+    """Recompute every checksum of the manifest and say what changed. Exits 2 on a change.
+
+    Example:
+
+        suoja verify publish/2025
+    """
+    from suoja.portal import verify_release
+
+    with user_errors(debug):
+        report = verify_release(release)
+    if report.ok:
+        typer.echo(str(report))
+        return
+    for change in report.changes:
+        typer.echo(change)
+    raise typer.Exit(code=2)
+
+
 def main() -> None:
     """Entry point: exit 1 with a traceback and a plea to report on an unexpected error."""
     try:

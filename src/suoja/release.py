@@ -142,11 +142,16 @@ def atomic_folder(target: Path, *, force: bool) -> Iterator[Path]:
 
 def write_release(release: ProtectedRelease, target: Path, *, force: bool = False,
                   extra: Callable[[Path], None] | None = None) -> Path:
-    """Write ``open/``, ``restricted/`` (and whatever ``extra`` adds) atomically."""
+    """Write ``open/`` (with the portal files), ``restricted/``, whatever ``extra`` adds
+    (the audit, the review), and last the manifest, atomically."""
+    from suoja.portal import write_manifest, write_portal_files
+
     with atomic_folder(target, force=force) as folder:
         write_open(release, folder / "open")
+        write_portal_files(release, folder / "open")
         write_restricted(release, folder / "restricted")
         (folder / "review").mkdir()
         if extra is not None:
             extra(folder)
+        write_manifest(release, folder)
     return target
