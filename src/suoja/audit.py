@@ -48,6 +48,11 @@ def published_cells(folder: Path, catalogue: Catalogue,
     return pl.concat(parts), domains
 
 
+def published_only(cells: pl.DataFrame) -> pl.DataFrame:
+    """What an outsider sees of a protected cells frame: no true values, ``published`` only."""
+    return cells.drop("value", "status", "reason", "protects_table", "protects_key", strict=False)
+
+
 def _single_counts(cells: pl.DataFrame) -> pl.DataFrame:
     """A hidden count published alone: nothing bounds it from above."""
     return cells.filter(pl.col("published").is_null()).select(

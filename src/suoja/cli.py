@@ -193,6 +193,45 @@ def audit(
 
 
 @app.command()
+def protect(
+    table: Annotated[Path, typer.Argument(help="A frequency table as CSV: dimension "
+                                          "columns and a count column.")],
+    count: Annotated[str, typer.Option(help="The column of counts.")] = "count",
+    dims: Annotated[str | None, typer.Option(help="Comma-separated dimension columns "
+                                             "(default: every other column).")] = None,
+    hierarchy: Annotated[list[str] | None, typer.Option(
+        help="DIM=FILE: a hierarchy as a code,parent CSV or a tau-ARGUS .hrc file. "
+             "Repeat for more dimensions.")] = None,
+    margins_given: Annotated[bool, typer.Option(help="The table already holds its totals "
+                                                "(_T) and parent codes; check them.")] = False,
+    policy: Annotated[Path | None, typer.Option(help="Disclosure policy TOML.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: TABLE's name "
+                                             "with -protected).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Protect any frequency table: threshold, secondary suppression, audit, log.
+
+    Writes OUT/TABLE.csv (dimension codes, value empty where hidden, status C) and
+    OUT/suppression_log.csv (every hidden cell, its value and why).
+
+    Example:
+
+        suoja protect regions.csv --count persons --hierarchy region=regions.hrc
+    """
+    from suoja.generic import protect_csv
+
+    with user_errors(debug):
+        result = protect_csv(table, count=count, dims=dims, hierarchies=hierarchy or [],
+                             margins_given=margins_given, policy_path=policy, out=out,
+                             force=force)
+    typer.echo(f"Protected {result.cells} cells of {table}: {result.primary} primary, "
+               f"{result.secondary} secondary suppressions; audit passed.")
+    typer.echo(f"  table: {result.table_path}")
+    typer.echo(f"  log:   {result.log_path} (restricted: holds true values)")
+
+
+@app.command()
 def check(
     release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
     as_json: JsonOption = False,

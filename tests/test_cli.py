@@ -1,0 +1,127 @@
+"""The command line: help for every command, exit codes, audit/check/verify on a release."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO
+from suoja.cli import app
+
+runner = CliRunner()
+COMMANDS = ["validate", "publish", "audit", "protect", "synth", "check", "verify"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.stdout and f"suoja {command}" in result.stdout
+
+
+def _copy(release: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "2025"
+    shutil.copytree(release, copy)
+    return copy
+
+
+def _reveal_a_secondary_cell(release: Path) -> None:
+    """Publish one secondary cell's true value: its partner becomes computable."""
+    log = pl.read_csv(release / "restricted" / "suppression_log.csv", infer_schema=False)
+    row = log.filter((pl.col("rule") == "secondary") & (pl.col("table") == "new_clients")).row(
+        0, named=True)
+    codes = dict(part.split("=") for part in row["cell"].split(";"))
+    path = release / "open" / "new_clients.csv"
+    table = pl.read_csv(path, infer_schema=False)
+    match = pl.all_horizontal(pl.col(d) == c for d, c in codes.items())
+    table = table.with_columns(
+        pl.when(match).then(pl.lit(row["original"])).otherwise(pl.col("value")).alias("value"),
+        pl.when(match).then(None).otherwise(pl.col("status")).alias("status"))
+    table.write_csv(path)
+
+
+def test_audit_passes_on_the_release(embedded_release) -> None:
+    result = runner.invoke(app, ["audit", str(embedded_release.target)])
+    assert result.exit_code == 0, result.output
+    assert "Audit passed" in result.stdout
+
+
+def test_audit_refuses_a_release_with_a_revealed_cell(embedded_release, tmp_path: Path) -> None:
+    copy = _copy(embedded_release.target, tmp_path)
+    _reveal_a_secondary_cell(copy)
+    result = runner.invoke(app, ["audit", str(copy)])
+    assert result.exit_code == 3, result.output
+    assert "DISCLOSED new_clients" in result.stdout and "Audit FAILED" in result.stdout
+
+
+def test_audit_json_lists_every_hidden_cell(embedded_release) -> None:
+    import json
+
+    result = runner.invoke(app, ["audit", "--json", str(embedded_release.target)])
+    ranges = json.loads(result.stdout)
+    assert len(ranges) == embedded_release.hidden
+    assert all(r["ok"] and not r["exact"] for r in ranges)
+
+
+def test_check_and_verify(embedded_release, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["check", str(embedded_release.target)]).exit_code == 0
+    assert runner.invoke(app, ["verify", str(embedded_release.target)]).exit_code == 0
+    copy = _copy(embedded_release.target, tmp_path)
+    path = copy / "open" / "decisions.csv"
+    path.write_bytes(path.read_bytes().replace(b"271", b"272"))
+    result = runner.invoke(app, ["verify", str(copy)])
+    assert result.exit_code == 2 and "decisions.csv" in result.stdout
+
+
+def test_missing_release_folder_is_exit_2(tmp_path: Path) -> None:
+    for command in ("audit", "check", "verify"):
+        result = runner.invoke(app, [command, str(tmp_path / "nope")])
+        assert result.exit_code == 2, command
+
+
+def test_a_bug_exits_1_with_a_plea_to_report(tmp_path: Path) -> None:
+    code = ("import suoja.pipeline, sys\n"
+            "def boom(*a, **k): raise RuntimeError('boom')\n"
+            "suoja.pipeline.publish = boom\n"
+            f"sys.argv = ['suoja', 'publish', '2025', '--out', {str(tmp_path)!r}]\n"
+            "from suoja.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, check=False)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "please report" in done.stderr
+
+
+def test_bad_year_is_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["publish", "1999", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "year must be between" in result.stderr
+
+
+def test_bad_policy_is_exit_2(tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text("[threshold]\nmin_count = 5\nsurprise = 1\n", encoding="utf-8")
+    result = runner.invoke(app, ["publish", "2025", "--out", str(tmp_path / "o"),
+                                 "--policy", str(policy)])
+    assert result.exit_code == 2 and "unknown key 'surprise'" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_synth_is_deterministic_through_the_cli(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        result = runner.invoke(app, ["synth", "--scale", "500", "--seed", "3", "--out",
+                                     str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
+
+
+def test_readme_commands_are_the_ones_ci_runs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "suoja publish 2025" in readme
+    assert ".venv/bin/python -m pytest" in readme and ".venv/bin/python -m pytest" in ci
