@@ -1,0 +1,89 @@
+"""Disclosure control of whole releases: other years, other policies, unseen registers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EMBEDDED, REPO
+from suoja.audit import audit_open
+from suoja.catalogue import read_catalogue
+from suoja.pipeline import publish
+from suoja.policy import read_policy
+from suoja.synth import scaled_register, write_register
+
+CATALOGUE = read_catalogue()
+
+
+def _policy(tmp_path: Path, **changes: str) -> Path:
+    text = (REPO / "policies" / "default.toml").read_text(encoding="utf-8")
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _published_values(open_dir: Path) -> pl.Series:
+    return pl.concat([pl.read_csv(p, infer_schema=False)["value"] for p in open_dir.glob("*.csv")])
+
+
+def _assert_safe(result, threshold: int) -> None:
+    open_dir = result.target / "open"
+    values = _published_values(open_dir).drop_nulls().cast(pl.Int64)
+    assert not values.is_between(1, threshold - 1).any()
+    independent = audit_open(open_dir, CATALOGUE, read_policy(Path(result.release.policy.source)))
+    assert independent["ok"].all() and not independent["exact"].any()
+    assert independent.height == result.hidden
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", [2012, 2019])
+def test_other_years_are_safe(tmp_path: Path, year: int) -> None:
+    _assert_safe(publish(year, EMBEDDED, tmp_path), 5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("changes", "threshold"), [
+    ({"min_count = 5": "min_count = 3"}, 3),
+    ({"min_count = 5": "min_count = 10"}, 10),
+    ({'zeros = "publish"': 'zeros = "sensitive"'}, 5),
+    ({'interval = "threshold"': 'interval = "exact"', "singletons = true": "singletons = false"}, 5),
+])
+def test_policy_variants_are_safe(tmp_path: Path, changes: dict, threshold: int) -> None:
+    policy = _policy(tmp_path, **changes)
+    _assert_safe(publish(2025, EMBEDDED, tmp_path / "out", policy_path=policy), threshold)
+
+
+@pytest.mark.slow
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(persons=st.integers(300, 3000), seed=st.integers(0, 10_000))
+def test_unseen_registers_give_safe_releases(tmp_path_factory, persons: int, seed: int) -> None:
+    folder = tmp_path_factory.mktemp("register")
+    write_register(scaled_register(persons, seed=seed), folder)
+    _assert_safe(publish(2025, folder, tmp_path_factory.mktemp("out")), 5)
+
+
+def test_every_hidden_cell_has_a_range_in_the_restricted_audit(embedded_release) -> None:
+    import json
+
+    audit = json.loads((embedded_release.target / "restricted" / "audit.json").read_text())
+    assert len(audit) == embedded_release.hidden
+    for entry in audit:
+        assert entry["lo"] is not None and entry["ok"] is True
+
+
+def test_privacy_officer_page(embedded_release) -> None:
+    page = (embedded_release.target / "restricted" / "review.html").read_text(encoding="utf-8")
+    assert page.count("PASSED") >= 1 and "FAILED" not in page
+    assert embedded_release.release.restricted.register_fingerprint in page
+    assert embedded_release.release.policy.fingerprint in page
+    log = pl.read_csv(embedded_release.target / "restricted" / "suppression_log.csv",
+                      infer_schema=False)
+    for reason in log["reason"].to_list()[:20]:
+        assert reason.replace('"', "&#34;") in page or reason in page
