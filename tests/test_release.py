@@ -51,7 +51,8 @@ HEADLINE = [
     ("new_clients", {"age_group": "Y40T49"}, 41),
     # Y50T59 (8) is hidden: the row total would otherwise give away Y_GE60 (3).
     ("new_clients_citizenship", {}, 271),
-    ("new_clients_citizenship", {"citizenship": "FIN"}, 18),
+    # FIN (18) and FIN in Finland (17) are hidden: their difference is the one Finnish
+    # client exploited abroad.
     ("new_clients_citizenship", {"citizenship": "_O"}, 70),
     ("new_children", {}, 32),
     ("exploitation_forms", {}, 314),
@@ -59,7 +60,6 @@ HEADLINE = [
     ("finland_victims", {"sex": "M"}, 86),
     ("finland_victims", {"sex": "F"}, 55),
     ("finland_victims_citizenship", {"citizenship": "NPL"}, 59),
-    ("finland_victims_citizenship", {"citizenship": "FIN"}, 17),
     ("finland_forms", {}, 149),
     ("finland_forms", {"form": "FORCED_LABOUR"}, 101),
     ("finland_forced_labour_sectors", {}, 101),

@@ -16,7 +16,7 @@ import polars as pl
 from suoja.catalogue import Catalogue
 from suoja.codelists import TOTAL
 from suoja.policy import Policy
-from suoja.tables import cell_key
+from suoja.tables import cell_key, implicit_cells, is_implicit
 
 
 def read_open_table(folder: Path, table_id: str, dims: tuple[str, ...]) -> pl.DataFrame:
@@ -45,7 +45,10 @@ def published_cells(folder: Path, catalogue: Catalogue,
     for dim in dims:
         extra = list(catalogue.dimensions[dim].cube_only)
         domains[dim] = (seen[dim] or list(catalogue.dimensions[dim].codes)) + extra
-    return pl.concat(parts), domains
+    cells = pl.concat(parts)
+    implicit = implicit_cells(cells, catalogue, population, domains, "published")
+    return pl.concat([cells, implicit.with_columns(pl.lit(None, pl.Int64).alias("published"))]), \
+        domains
 
 
 def published_only(cells: pl.DataFrame) -> pl.DataFrame:
@@ -59,6 +62,24 @@ def _single_counts(cells: pl.DataFrame) -> pl.DataFrame:
         "table", "key", pl.lit(0, pl.Int64).alias("lo"), pl.lit(None, pl.Int64).alias("hi"),
         pl.lit(False).alias("exact"), pl.lit(True).alias("ok"),
         pl.lit("published alone: no other figure bounds it").alias("finding"))
+
+
+def _judge_implicit(found: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """An implicit cell (no table shows it) is disclosed only when it is known to be small.
+
+    Its value is public by design when both figures it is the difference of are published;
+    that is a disclosure only if the outsider can tell it holds 1..min_count-1 units.
+    """
+    small = policy.min_count - 1
+    known_small = (pl.col("lo") >= 1) & (pl.col("hi") <= small) & pl.col("hi").is_not_null()
+    if policy.interval == "exact":
+        known_small = known_small & pl.col("exact")
+    implicit = is_implicit(pl.col("table"))
+    return found.with_columns(
+        pl.when(implicit).then(~known_small).otherwise(pl.col("ok")).alias("ok"),
+        pl.when(implicit & ~known_small).then(pl.lit("implicit cell: not known to be small"))
+        .otherwise(pl.col("finding")).alias("finding"),
+    )
 
 
 def audit_open(folder: Path, catalogue: Catalogue, policy: Policy) -> pl.DataFrame:
@@ -75,7 +96,8 @@ def audit_open(folder: Path, catalogue: Catalogue, policy: Policy) -> pl.DataFra
         if not catalogue.populations[population].dimensions:
             results.append(_single_counts(cells))
         else:
-            results.append(audit(cells, domains, rules=policy.suppression_rules()))
+            found = audit(cells, domains, rules=policy.suppression_rules())
+            results.append(_judge_implicit(found, policy))
     if not results:
         return pl.DataFrame(schema={"table": pl.String, "key": pl.String, "lo": pl.Int64,
                                     "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,

@@ -147,8 +147,8 @@ def publish(
                              progress=lambda step: status.update(step))
     tables = len(result.release.tables)
     typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
-               f"{result.hidden} not published; audit passed for all "
-               f"{result.audit.height} hidden cells.")
+               f"{result.hidden} not published; the audit found no hidden or derivable cell "
+               f"an outsider can narrow down ({result.audit.height} checked).")
     typer.echo(f"  open data:  {result.target / 'open'}")
     typer.echo(f"  review:     {result.target / 'review'}")
     typer.echo(f"  restricted: {result.target / 'restricted'} (privacy officer only)")

@@ -19,7 +19,14 @@ from suoja.policy import Policy, read_policy
 from suoja.pooling import LOG_COLUMNS, pool
 from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
 from suoja.register import read_register
-from suoja.tables import cell_key, cells_frame, compute_cubes, compute_tables
+from suoja.tables import (
+    cell_key,
+    cells_frame,
+    compute_cubes,
+    compute_tables,
+    implicit_cells,
+    is_implicit,
+)
 
 Progress = Callable[[str], None]
 FIRST_YEAR = 2006
@@ -65,7 +72,7 @@ def _merge(table: pl.DataFrame, spec_dims: tuple[str, ...], key: pl.Expr,
 
 
 def _suppression_log(protected: pl.DataFrame) -> pl.DataFrame:
-    hidden = protected.filter(pl.col("status") != "published")
+    hidden = protected.filter((pl.col("status") != "published") & ~is_implicit(pl.col("table")))
     return hidden.select(pl.col("table"), pl.col("key").alias("cell"),
                          pl.col("value").alias("original"),
                          pl.lit(None, pl.String).alias("published"),
@@ -97,6 +104,7 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     protected_cells: dict[str, pl.DataFrame] = {}
     for name, cube in cubes.items():
         cells = cells_frame(tables, cube, catalogue)
+        cells = pl.concat([cells, implicit_cells(cells, catalogue, name, cube.domains, "value")])
         unit = catalogue.populations[name].unit["en"]
         if cube.dimensions:
             # The engine words its reasons from the singular ("1 person", "3 persons").
@@ -123,6 +131,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     """Read, validate, protect, write and audit the release of ``year`` under ``out/year``."""
     from suoja.audit import audit_open
     from suoja.officer import officer_review
+    from suoja.review import write_review
     from suoja.release import write_release
 
     step = progress or (lambda _: None)
@@ -160,6 +169,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
         page = folder / "restricted" / "review.html"
         page.write_text(officer_review(release, result), encoding="utf-8")
         page.chmod(0o600)
+        step("Writing the review")
+        write_review(release, folder / "review")
 
     step("Writing the release")
     write_release(release, target, force=force, extra=finish)

@@ -122,3 +122,39 @@ def cells_frame(tables: Mapping[str, pl.DataFrame], cube: Cube,
         parts.append(table.select(pl.lit(spec.id).alias("table"), cell_key(spec).alias("key"),
                                   *coords, VALUE))
     return pl.concat(parts)
+
+
+def is_implicit(table: pl.Expr) -> pl.Expr:
+    """Whether a cell's table id names an implicit cell (``T[dim=code]``)."""
+    return table.str.contains("[", literal=True)
+
+
+def implicit_cells(cells: pl.DataFrame, catalogue: Catalogue, population: str,
+                   domains: Mapping[str, tuple[str, ...] | list[str]],
+                   value: str) -> pl.DataFrame:
+    """Cells no table shows but anyone can compute as a difference: the rest of a slice.
+
+    A table restricted to ``in_finland = Y`` beside a table of the whole population gives,
+    cell by cell, the units with ``in_finland = N`` (18 Finnish new clients, 17 of them
+    exploited in Finland: one was exploited abroad). Such cells are returned with the table
+    id ``T[in_finland=N]`` so that protection and the audit treat them as what they are:
+    figures an outsider has. ``value`` is the column holding counts (null stays null).
+    """
+    dims = catalogue.populations[population].dimensions
+    known = {tuple(row[d] for d in dims): row[value] for row in cells.iter_rows(named=True)}
+    rows = []
+    for spec in catalogue.tables_of(population):
+        for dim, code in spec.where.items():
+            rest = [c for c in domains[dim]
+                    if c != code and c not in catalogue.dimensions[dim].cube_only]
+            if len(rest) != 1:
+                continue
+            for row in cells.filter(pl.col("table") == spec.id).iter_rows(named=True):
+                whole = tuple(TOTAL if d == dim else row[d] for d in dims)
+                if whole not in known:
+                    continue
+                total, part = known[whole], row[value]
+                rows.append({"table": f"{spec.id}[{dim}={rest[0]}]", "key": row["key"],
+                             **{d: rest[0] if d == dim else row[d] for d in dims},
+                             value: None if total is None or part is None else total - part})
+    return pl.DataFrame(rows, schema=cells.schema) if rows else cells.clear()

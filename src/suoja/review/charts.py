@@ -1,0 +1,125 @@
+"""Bar charts of the review as SVG, drawn with matplotlib in the language of the page.
+
+The words (labels, formatted values, the note on hidden cells) come in ready-made from the
+message catalogues; this module only draws. A hidden cell gets no bar and the symbol of a
+hidden cell where its bar would start: it is never drawn as zero.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as Canvas
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from suoja.codelists import OTHER, TOTAL
+from suoja.review.sections import Chart
+
+COLOURS = {TOTAL: "#0b5394", "F": "#b4235a", "M": "#2f6fb3", "U": "#6b7280"}
+POOLED_COLOUR = "#9aa3ad"
+HIDDEN_COLOUR = "#4b5563"
+STYLE: dict[str, Any] = {
+    "svg.fonttype": "none",  # text stays text: searchable, and in the page's fonts
+    "svg.hashsalt": "suoja",  # stable ids, so that the same release gives the same bytes
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+LABEL_WIDTH = 34  # characters per line of a category label
+
+
+@dataclass(frozen=True)
+class ChartText:
+    """Everything a chart says, already in the page's language."""
+
+    categories: list[str]
+    series: list[str]
+    values: list[list[str]]
+    hidden: str  # the word for a hidden cell, after its symbol in a one-series chart
+    hidden_note: str  # the symbol and its meaning, for the legend
+    axis: str
+    number: Callable[[float], str]
+
+
+def _height(rows: int, series: int) -> float:
+    return 0.6 + rows * max(0.3, 0.2 * series + 0.12)
+
+
+def _bars(ax: Axes, chart: Chart, text: ChartText) -> bool:
+    """Draw every series; returns True when some cell is hidden."""
+    drawn = chart.drawn
+    count = len(chart.drawn_series)
+    thickness = 0.8 / count
+    top = max((f.value or 0 for _, figs in chart.drawn_series for f in figs), default=0) or 1
+    any_hidden = False
+    for s, (code, figures) in enumerate(chart.drawn_series):
+        for row, category in enumerate(drawn):
+            figure = figures[chart.categories.index(category)]
+            y = row + (s - (count - 1) / 2) * thickness
+            colour = POOLED_COLOUR if category == OTHER and code == TOTAL else COLOURS[code]
+            label = text.values[s][row]
+            if figure.value is None:
+                any_hidden = True
+                shown = f"{label} {text.hidden}" if count == 1 else label
+                ax.text(top * 0.01, y, shown, va="center", ha="left",
+                        color=HIDDEN_COLOUR, fontstyle="italic", fontsize=8,
+                        gid=f"hidden-{s}-{row}")
+                continue
+            ax.barh(y, figure.value, height=thickness * 0.92, color=colour,
+                    label=text.series[s] if row == 0 else None)
+            ax.text(figure.value + top * 0.01, y, label, va="center",
+                    ha="left", fontsize=8, gid=f"value-{s}-{row}")
+    ax.set_xlim(0, top * 1.15)
+    ax.set_ylim(len(drawn) - 0.5, -0.5)  # first row on top
+    return any_hidden
+
+
+def _legend(ax: Axes, chart: Chart, text: ChartText, any_hidden: bool) -> None:
+    handles = []
+    if len(chart.drawn_series) > 1:
+        handles += [Patch(color=COLOURS[code], label=text.series[i])
+                    for i, (code, _) in enumerate(chart.drawn_series)]
+    if any_hidden and len(chart.drawn_series) > 1:
+        handles.append(Patch(facecolor="none", edgecolor="none", label=text.hidden_note))
+    if handles:
+        ax.legend(handles=handles, loc="lower right", frameon=False)
+
+
+def draw(chart: Chart, text: ChartText, path: Path) -> tuple[int, int]:
+    """Write ``chart`` as an SVG file; returns its size in CSS pixels (width, height)."""
+    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+        canvas = Canvas(figsize=(7.2, _height(len(chart.drawn), len(chart.drawn_series))))
+        ax = canvas.add_subplot()
+        any_hidden = _bars(ax, chart, text)
+        ax.set_yticks(range(len(chart.drawn)),
+                      [textwrap.fill(c, LABEL_WIDTH) for c in text.categories])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: text.number(v)))
+        ax.set_xlabel(text.axis)
+        ax.grid(axis="x", color="#e5e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        _legend(ax, chart, text, any_hidden)
+        canvas.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return svg_size(path)
+
+
+def svg_size(path: Path) -> tuple[int, int]:
+    """The width and height of an SVG file written by matplotlib, in CSS pixels."""
+    head = path.read_text(encoding="utf-8")[:2000]
+    width = re.search(r'width="([\d.]+)pt"', head)
+    height = re.search(r'height="([\d.]+)pt"', head)
+    if not width or not height:
+        raise ValueError(f"{path}: no width and height in points")
+    return round(float(width.group(1)) * 4 / 3), round(float(height.group(1)) * 4 / 3)
