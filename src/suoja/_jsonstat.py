@@ -87,6 +87,17 @@ def dataset(release: ProtectedRelease, spec: TableSpec, lang: str) -> dict[str, 
         "dimension": dimension,
         "value": ordered["value"].to_list(),
         "status": {str(i): s for i, s in enumerate(statuses) if s == CONFIDENTIAL},
-        "extension": {"status": {CONFIDENTIAL: STATUS_TEXT[lang]},
-                      "table": spec.id, "language": lang},
+        "extension": _extension(release, spec, lang),
     }
+
+
+def _extension(release: ProtectedRelease, spec: TableSpec, lang: str) -> dict[str, Any]:
+    """What the status means, and under differential privacy the 95 % error bound."""
+    extension: dict[str, Any] = {"status": {CONFIDENTIAL: STATUS_TEXT[lang]},
+                                 "table": spec.id, "language": lang}
+    if spec.id in release.error_bounds:
+        from suoja.dp import jsonstat_extension
+
+        extension.update(jsonstat_extension(release.error_bounds[spec.id],
+                                            release.policy.dp_settings(), lang))
+    return extension

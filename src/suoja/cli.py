@@ -128,6 +128,8 @@ def publish(
                                                  "(default: policies/default.toml).")] = None,
     catalogue: Annotated[Path | None, typer.Option(help="Table catalogue TOML.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing release.")] = False,
+    privacy: Annotated[str | None, typer.Option(
+        help="suppression or dp: overrides the policy's [privacy] mode.")] = None,
     debug: DebugOption = False,
 ) -> None:
     """Compute, protect, audit and write the release of YEAR into OUT/YEAR.
@@ -143,12 +145,18 @@ def publish(
     console = Console(stderr=True)
     with user_errors(debug), console.status("Publishing") as status:
         result = run_publish(year, register or default_register(), out, policy_path=policy,
-                             catalogue_path=catalogue, force=force,
+                             catalogue_path=catalogue, force=force, privacy=privacy,
                              progress=lambda step: status.update(step))
     tables = len(result.release.tables)
-    typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
-               f"{result.hidden} not published; the audit found no hidden or derivable cell "
-               f"an outsider can narrow down ({result.audit.height} checked).")
+    if result.release.policy.mode == "dp":
+        spent = result.release.restricted.extra["dp"]
+        typer.echo(f"Published {year} with differential privacy: {tables} tables, "
+                   f"{result.cells} cells, ε = {spent['epsilon']:.3g} spent "
+                   f"(ledger: {out / 'restricted'}).")
+    else:
+        typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
+                   f"{result.hidden} not published; the audit found no hidden or derivable "
+                   f"cell an outsider can narrow down ({result.audit.height} checked).")
     typer.echo(f"  open data:  {result.target / 'open'}")
     typer.echo(f"  review:     {result.target / 'review'}")
     typer.echo(f"  restricted: {result.target / 'restricted'} (privacy officer only)")

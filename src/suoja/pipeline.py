@@ -15,7 +15,7 @@ import polars as pl
 
 from suoja.catalogue import Catalogue, read_catalogue
 from suoja.errors import ReleaseRefused, UsageError
-from suoja.policy import Policy, read_policy
+from suoja.policy import Policy, read_policy, with_privacy
 from suoja.pooling import LOG_COLUMNS, pool
 from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
 from suoja.register import read_register
@@ -29,6 +29,8 @@ from suoja.tables import (
 )
 
 Progress = Callable[[str], None]
+AUDIT_SCHEMA = {"table": pl.String, "key": pl.String, "lo": pl.Int64, "hi": pl.Int64,
+                "exact": pl.Boolean, "ok": pl.Boolean, "finding": pl.String}
 FIRST_YEAR = 2006
 
 
@@ -125,10 +127,48 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
                             restricted=restricted)
 
 
+def ledger_path(out: Path) -> Path:
+    """The privacy budget ledger of every release under ``out`` (restricted, append-only)."""
+    return out / "restricted" / "privacy_budget_ledger.jsonl"
+
+
+def _dp_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
+                policy: Policy, out: Path) -> ProtectedRelease:
+    """Noise instead of suppression; refused (exit 3) before any work if over the cap."""
+    from suoja.dp import check_and_append, dp_protect_release
+
+    settings = policy.dp_settings()
+    check_and_append(ledger_path(out), str(year), settings.epsilon, settings.delta,
+                     settings.yearly_epsilon_cap, year, dry_run=True)
+    return dp_protect_release(frames, year, catalogue, policy, settings)
+
+
+def _spend_budget(release: ProtectedRelease, out: Path, folder: Path) -> None:
+    """Append the release to the ledger and keep its entry in the release's restricted/."""
+    import json
+
+    from suoja.dp import check_and_append
+
+    spent = release.restricted.extra["dp"]
+    ledger = ledger_path(out)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    ledger.parent.chmod(0o700)
+    entry = check_and_append(ledger, str(release.year), spent["epsilon"], spent["delta"],
+                             release.policy.dp_settings().yearly_epsilon_cap, release.year,
+                             dry_run=False)
+    ledger.chmod(0o600)
+    path = folder / "restricted" / "privacy_budget.json"
+    path.write_text(json.dumps(entry, indent=2), encoding="utf-8")
+    path.chmod(0o600)
+
+
 def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
             catalogue_path: Path | None = None, force: bool = False,
-            progress: Progress | None = None) -> PublishResult:
-    """Read, validate, protect, write and audit the release of ``year`` under ``out/year``."""
+            progress: Progress | None = None, privacy: str | None = None) -> PublishResult:
+    """Read, validate, protect, write and audit the release of ``year`` under ``out/year``.
+
+    ``privacy`` ("suppression" or "dp") overrides the policy's ``[privacy] mode``.
+    """
     from suoja.audit import audit_open
     from suoja.officer import officer_review
     from suoja.review import write_review
@@ -141,20 +181,32 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     if target.exists() and not force:
         raise UsageError(f"{target} exists; use --force to replace it")
     policy = read_policy(policy_path)
+    if privacy is not None:
+        policy = with_privacy(policy, privacy)
     catalogue = read_catalogue(catalogue_path)
     step("Reading and validating the register")
     frames = read_register(register).frames
     step("Computing and protecting the tables")
-    release = protect_release(frames, year, catalogue, policy)
-    if year - 1 >= FIRST_YEAR:
+    if policy.mode == "dp":
+        release = _dp_release(frames, year, catalogue, policy, out)
+    else:
+        release = protect_release(frames, year, catalogue, policy)
+    # Under differential privacy a second year would spend that year's budget again.
+    if year - 1 >= FIRST_YEAR and policy.mode != "dp":
         step("Protecting the previous year's tables for comparisons")
         previous = protect_release(frames, year - 1, catalogue, policy)
         release = replace(release, previous=previous)
     audits: list[pl.DataFrame] = []
 
     def finish(folder: Path) -> None:
-        step("Auditing open/ as an outsider would")
-        result = audit_open(folder / "open", catalogue, policy)
+        if policy.mode == "dp":
+            # Noise protects every figure; status C marks quality suppression only, and
+            # recovering such a cell by difference reveals nothing the noise does not cover.
+            result = pl.DataFrame(schema=AUDIT_SCHEMA)
+            _spend_budget(release, out, folder)
+        else:
+            step("Auditing open/ as an outsider would")
+            result = audit_open(folder / "open", catalogue, policy)
         audits.append(result)
         failed = result.filter(~pl.col("ok"))
         if failed.height:

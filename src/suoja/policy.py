@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,14 @@ class Policy:
             _choice("pooling.dimensions", dim, POOLABLE)
         if not isinstance(self.singletons, bool):
             raise PolicyError(f"secondary.singletons must be true or false, got {self.singletons!r}")
+
+    def dp_settings(self) -> Any:
+        """The ``[dp]`` table as checked settings (PolicyError naming the key if wrong)."""
+        from suoja.dp import parse_dp_settings
+
+        if not self.dp:
+            raise PolicyError("privacy.mode is \"dp\" but the policy has no [dp] table")
+        return parse_dp_settings(self.dp)
 
     def suppression_rules(self) -> Any:
         """The rules the protection engine applies."""
@@ -94,13 +102,20 @@ def read_policy(path: Path | None = None) -> Policy:
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         source=str(path),
     )
-    policy.suppression_rules() if _engine_available() else None
+    policy.suppression_rules()
+    if policy.mode == "dp" or policy.dp:
+        policy.dp_settings()
     return policy
 
 
-def _engine_available() -> bool:
-    try:
-        import suoja.protect  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def with_privacy(policy: Policy, mode: str) -> Policy:
+    """The policy with ``[privacy] mode`` overridden (``--privacy``); DP settings default
+    to those of the shipped ``policies/dp.toml`` when the policy has none."""
+    _choice("--privacy", mode, PRIVACY_MODES)
+    dp = policy.dp
+    if mode == "dp" and not dp:
+        dp = load(policies_dir() / "dp.toml", PolicyError)["dp"]
+    changed = replace(policy, mode=mode, dp=dict(dp))
+    if mode == "dp":
+        changed.dp_settings()
+    return changed

@@ -126,6 +126,7 @@ def atomic_folder(target: Path, *, force: bool) -> Iterator[Path]:
         raise UsageError(f"{target} exists; use --force to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    temporary.chmod(0o755)  # mkdtemp makes it private; the release is public but restricted/
     try:
         yield temporary
         if target.exists():
