@@ -89,3 +89,50 @@ def test_privacy_officer_page(embedded_release) -> None:
                       infer_schema=False)
     for reason in log["reason"].to_list()[:20]:
         assert reason.replace('"', "&#34;") in page or reason in page
+
+
+def test_two_tables_that_pass_alone_leak_by_differencing() -> None:
+    """new_clients_citizenship and finland_victims_citizenship, each protected alone, give
+    away the Finnish client exploited abroad (18 - 17); protected together they do not."""
+    from suoja.audit import judge_implicit, published_only
+    from suoja.pooling import pool
+    from suoja.protect import protect
+    from suoja.protect.audit import audit
+    from suoja.register import read_register
+    from suoja.tables import cells_frame, compute_cubes, compute_tables, implicit_cells
+
+    policy = read_policy()
+    rules = policy.suppression_rules()
+    frames = read_register(EMBEDDED).frames
+    cube = pool(compute_cubes(frames, CATALOGUE, 2025)["new_clients"], CATALOGUE, policy.pool,
+                policy.min_count).cube
+    tables = compute_tables({"new_clients": cube}, read_catalogue_subset(), 2025)
+    cells = cells_frame(tables, cube, CATALOGUE)
+    pair = ["new_clients_citizenship", "finland_victims_citizenship"]
+
+    def audited(protected: pl.DataFrame) -> pl.DataFrame:
+        public = published_only(protected)
+        derived = implicit_cells(public, CATALOGUE, "new_clients", cube.domains, "published")
+        everything = pl.concat([public, derived.with_columns(pl.lit(None, pl.Int64)
+                                                             .alias("published"))])
+        return judge_implicit(audit(everything, cube.domains, rules=rules), policy)
+
+    alone = [protect(cells.filter(pl.col("table") == t), cube.domains, cube.finest,
+                     rules=rules) for t in pair]
+    for one in alone:
+        assert audit(published_only(one), cube.domains, rules=rules)["ok"].all()
+    leaked = audited(pl.concat(alone).filter(pl.col("table").is_in(pair)))
+    assert not leaked.filter(pl.col("key") == "citizenship=FIN")["ok"].all()
+
+    together = cells.filter(pl.col("table").is_in(pair))
+    together = pl.concat([together, implicit_cells(together, CATALOGUE, "new_clients",
+                                                   cube.domains, "value")])
+    joint = protect(together, cube.domains, cube.finest, rules=rules)
+    assert audited(joint.filter(~pl.col("table").str.contains("[", literal=True)))["ok"].all()
+
+
+def read_catalogue_subset():
+    """The catalogue with only the new clients' tables."""
+    from dataclasses import replace
+
+    return replace(CATALOGUE, tables=CATALOGUE.tables_of("new_clients"))

@@ -64,7 +64,7 @@ def _single_counts(cells: pl.DataFrame) -> pl.DataFrame:
         pl.lit("published alone: no other figure bounds it").alias("finding"))
 
 
-def _judge_implicit(found: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+def judge_implicit(found: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     """An implicit cell (no table shows it) is disclosed only when it is known to be small.
 
     Its value is public by design when both figures it is the difference of are published;
@@ -97,7 +97,7 @@ def audit_open(folder: Path, catalogue: Catalogue, policy: Policy) -> pl.DataFra
             results.append(_single_counts(cells))
         else:
             found = audit(cells, domains, rules=policy.suppression_rules())
-            results.append(_judge_implicit(found, policy))
+            results.append(judge_implicit(found, policy))
     if not results:
         return pl.DataFrame(schema={"table": pl.String, "key": pl.String, "lo": pl.Int64,
                                     "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,
