@@ -54,7 +54,8 @@ def weights(facts: dict[str, np.ndarray]) -> np.ndarray:
     A tiny term in the form's position (table, key order) breaks ties deterministically.
     """
     value = facts["value"].astype(np.float64)
-    base = facts["cells"] * (1.0 + value / (1.0 + value.max(initial=0.0)))
+    # The value term of all forms together stays below 1: fewer cells always wins.
+    base = facts["cells"] * (1.0 + value / (1.0 + value.sum()))
     base = np.where(facts["grand_total"], base * GRAND_TOTAL_PENALTY, base)
     return base + 1e-6 * np.arange(len(base)) / max(len(base), 1)
 

@@ -127,6 +127,17 @@ class Component:
             return status, float(x[local].sum()), x
         return status, np.nan, None
 
+    def point(self) -> np.ndarray:
+        """One non-negative integer solution of the component."""
+        if self.known is None:
+            # A MIP with no objective stops at its first feasible point, and its presolve
+            # makes that much faster than an LP vertex that may still be fractional.
+            _, _, x = self._optimise(np.zeros(0, dtype=np.int64), 1.0, integer=True)
+            if x is None:
+                raise RuntimeError("no integer solution found within the time limit")
+            self.known = np.round(x)
+        return self.known
+
     def bound(self, local: np.ndarray, sense: float) -> float:
         """Min (sense 1) or max (sense -1) over integers of the sum of ``local`` columns."""
         status, value, x = self._optimise(local, sense, integer=False)
@@ -172,6 +183,14 @@ class Attacker:
             rows = np.flatnonzero(row_label == lab)
             matrix = sub[rows][:, labels[:n] == lab]
             self.components[int(lab)] = Component(cols, matrix, rhs[rows], time_limit)
+
+    def point(self) -> np.ndarray:
+        """One non-negative integer solution of all published figures (full length)."""
+        x = self.fixed.copy()
+        for comp in self.components.values():
+            if comp.matrix.shape[0]:
+                x[comp.cols] = comp.point()
+        return x
 
     def component_of(self, form: int) -> set[int]:
         """Components holding the free variables of ``form``."""

@@ -111,21 +111,35 @@ def exempt(supports: Supports, values: np.ndarray, singleton: int, form: int) ->
 
 
 def singleton_failures(
-    state: State, rules: SuppressionRules, supports: Supports
+    state: State,
+    rules: SuppressionRules,
+    supports: Supports,
+    checked: dict[int, int],
 ) -> list[tuple[int, int]]:
-    """(singleton, form) pairs whose certificates all move the singleton's own cell."""
+    """(singleton, form) pairs whose certificates all move the singleton's own cell.
+
+    ``checked`` remembers, per form that passed, how many certificates it had then;
+    a form with no new certificate since passes still (hiding more never hurts).
+    """
     singletons = set(np.flatnonzero(state.hidden & (state.values == 1)).tolist())
     failures = []
     for form in np.flatnonzero(state.hidden).tolist():
+        entries = state.entries.get(form, ())
+        if checked.get(form) == len(entries):
+            continue
         suspects: set[int] = set()
-        for cid, _ in state.entries.get(form, ()):
+        for cid, _ in entries:
             suspects |= state.touched[cid] & singletons
         suspects.discard(form)
-        for s in sorted(suspects):
-            if exempt(supports, state.values, s, form):
-                continue
-            if not certified(state, form, rules, s):
-                failures.append((s, form))
+        failed = [
+            (s, form)
+            for s in sorted(suspects)
+            if not exempt(supports, state.values, s, form)
+            and not certified(state, form, rules, s)
+        ]
+        failures += failed
+        if not failed:
+            checked[form] = len(entries)
     return failures
 
 
@@ -170,15 +184,26 @@ def protect_form(
 def secure(defender: Defender, state: State, rules: SuppressionRules) -> None:
     """Grow ``state`` until every hidden form passes the rules (and singleton attacks)."""
     supports = Supports(defender.forms)
+    good: set[int] = set()
+    checked: dict[int, int] = {}
+    singletons = frozenset()
     while True:
         changed = False
         for form in np.flatnonzero(state.hidden).tolist():
-            if not certified(state, form, rules, None):
-                protect_form(defender, state, form, rules)
-                changed = True
+            if form in good:
+                continue
+            if certified(state, form, rules, None):
+                good.add(form)
+                continue
+            protect_form(defender, state, form, rules)
+            changed = True
         if rules.singleton_protection:
-            for s, form in singleton_failures(state, rules, supports):
-                if state.hidden[s] and not certified(state, form, rules, s):
+            now = frozenset(np.flatnonzero(state.hidden & (state.values == 1)).tolist())
+            if now != singletons:
+                checked.clear()
+                singletons = now
+            for s, form in singleton_failures(state, rules, supports, checked):
+                if not certified(state, form, rules, s):
                     protect_form(defender, state, form, rules, singleton=s)
                     changed = True
         if not changed:
