@@ -15,21 +15,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from suoja.synth import TABLES, embedded_register, scaled_register, write_register
+from test_embedded_figures import SCHEMAS  # the plain-Polars schemas, independent of suoja
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "register"
 # fmt: off
-S, D, N = pl.String, pl.Date, pl.Int64
-SCHEMAS = {
-    "persons": {"person_id": S, "role": S, "parent_id": S, "sex": S, "birth_year": N,
-                "citizenship": S},
-    "applications": {"application_id": S, "person_id": S, "received": D, "referrer": S,
-                     "decision": S, "decided": D, "rejection_reason": S},
-    "client_periods": {"person_id": S, "start": D, "end": D, "end_reason": S,
-                       "residence_status": S},
-    "exploitation": {"event_id": S, "person_id": S, "form": S, "rank": S, "country": S,
-                     "sector": S, "identified": D},
-    "reflection_periods": {"person_id": S, "granted": D, "months": N},
-}
 CODES = {
     ("persons", "role"): {"VICTIM", "CHILD"},
     ("persons", "sex"): {"F", "M", "U"},
