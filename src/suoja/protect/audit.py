@@ -88,10 +88,13 @@ def form_ranges(
     ranges, inner = {}, set()
     for f in forms:
         if attacker.component_of(f) & big:
-            lo, hi = local.range(f)
-            if rules.range_ok(lo, hi):
-                ranges[f] = (lo, hi)
-                inner.add(f)
+            for opened in local.windows(f):
+                lo, hi = local.range(f, opened)
+                if rules.range_ok(lo, hi):
+                    ranges[f] = (lo, hi)
+                    inner.add(f)
+                    break
+            if f in inner:
                 continue
         ranges[f] = attacker.range(f)
     return attacker, ranges, inner

@@ -196,24 +196,42 @@ class Defender:
             lower = -self.x[local.cols]
             if is_integral(scaled) and (scaled >= lower - TOL).all() and (scaled <= self.upper).all():
                 return value, np.round(scaled)
-        return self._integral(local)
+        return self._integral(local, y, near_only=True) or self._integral(local, y)
 
-    def _integral(self, local: _Local) -> tuple[float, np.ndarray] | None:
+    def _near(self, local: _Local, y: np.ndarray) -> np.ndarray:
+        """Variables fractional in ``y`` and every variable sharing a form with one."""
+        frac = np.flatnonzero(np.abs(y - np.round(y)) > 1e-6)
+        rows = np.unique(local.matrix.tocsc()[:, frac].indices)
+        return np.union1d(frac, local.matrix[rows].indices)
+
+    def _integral(
+        self, local: _Local, y: np.ndarray, near_only: bool = False
+    ) -> tuple[float, np.ndarray] | None:
+        """An integral change by MIP; ``near_only`` keeps y where it is integral and far
+        from the fractional part, which makes the MIP tiny."""
         n = len(local.cols)
         columns = np.arange(n)
+        fixed = np.setdiff1d(columns, self._near(local, y)) if near_only else columns[:0]
+        kept = np.round(y[fixed])
+        set_bounds(local.highs, fixed, kept, kept)
         set_integer(local.highs, columns, True)
         local.highs.setOptionValue("time_limit", self.time_limit)
         local.highs.setOptionValue("presolve", "on")
+        # HiGHS would take the fractional LP point as a MIP start and spend far longer
+        # completing it than solving the MIP afresh.
+        local.highs.clearSolver()
         try:
             local.highs.run()
             status = outcome(local.highs)
             if status in ("optimal", "limit") and has_incumbent(local.highs):
-                y = solution(local.highs)[:n]
-                if is_integral(y):
-                    return local.highs.getInfo().objective_function_value, np.round(y)
+                found = solution(local.highs)[:n]
+                if is_integral(found):
+                    return local.highs.getInfo().objective_function_value, np.round(found)
             return None
         finally:
             set_integer(local.highs, columns, False)
+            set_bounds(local.highs, fixed, -self.x[local.cols[fixed]],
+                       np.full(len(fixed), self.upper))
             local.highs.setOptionValue("time_limit", INF)
             local.highs.setOptionValue("presolve", "off")
 

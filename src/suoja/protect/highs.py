@@ -42,6 +42,11 @@ def new_highs(*, presolve: bool = True, time_limit: float | None = None) -> high
     highs.setOptionValue("log_to_console", False)
     highs.setOptionValue("threads", 1)
     highs.setOptionValue("random_seed", 0)
+    # Our MIPs are nearly always settled at the root node: the primal heuristics and
+    # symmetry detection cost far more (tens of ms per solve) than they save.
+    highs.setOptionValue("mip_heuristic_run_feasibility_jump", False)
+    highs.setOptionValue("mip_heuristic_effort", 0.0)
+    highs.setOptionValue("mip_detect_symmetry", False)
     if not presolve:
         highs.setOptionValue("presolve", "off")
     if time_limit is not None:

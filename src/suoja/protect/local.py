@@ -38,11 +38,14 @@ class LocalRanges:
         self.codes = [codes[i] for i in first]
         self._lps: dict[tuple, tuple[highspy.Highs, np.ndarray, list[np.ndarray]]] = {}
 
-    def _window(self, form: int) -> tuple:
+    def _window(self, form: int, opened: int | None) -> tuple:
+        """Siblings of the form's code in every dimension; all codes in ``opened``."""
         key = []
-        for dimension, code in zip(self.model.dimensions, self.codes[form], strict=True):
+        for d, (dimension, code) in enumerate(
+            zip(self.model.dimensions, self.codes[form], strict=True)
+        ):
             parent = dimension.parent(code)
-            key.append(None if parent == TOTAL else (parent,))
+            key.append(None if parent == TOTAL or d == opened else (parent,))
         return tuple(key)
 
     def _lp(self, key: tuple) -> tuple[highspy.Highs, np.ndarray, list[np.ndarray]]:
@@ -59,9 +62,14 @@ class LocalRanges:
             self._lps[key] = (highs, cols, [np.zeros(0, dtype=np.int64)])
         return self._lps[key]
 
-    def range(self, form: int) -> tuple[float, float]:
+    def windows(self, form: int) -> list[int | None]:
+        """The windows to try: siblings everywhere, then one dimension opened at a time."""
+        key = self._window(form, None)
+        return [None] + [d for d, allowed in enumerate(key) if allowed is not None]
+
+    def range(self, form: int, opened: int | None = None) -> tuple[float, float]:
         """An integer range of ``form`` that the outsider cannot rule out (inner bound)."""
-        highs, cols, last = self._lp(self._window(form))
+        highs, cols, last = self._lp(self._window(form, opened))
         row = self.forms[form]
         inside = np.flatnonzero(np.isin(cols, row.indices))
         base = float((row @ self.point)[0])

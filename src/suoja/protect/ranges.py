@@ -25,11 +25,14 @@ from suoja.protect.highs import (
     new_highs,
     outcome,
     pass_model,
+    set_bounds,
     set_costs,
     solution,
 )
 
 TOL = 1e-6
+POOL_SIZE = 256
+"""Integer points kept per component to settle bounds without a MIP."""
 
 
 class InconsistentError(ValueError):
@@ -91,6 +94,7 @@ class Component:
     rhs: np.ndarray
     time_limit: float
     known: np.ndarray | None = None
+    pool: list[np.ndarray] = field(default_factory=list)
     _lp: highspy.Highs | None = None
     _mip: highspy.Highs | None = None
     _costed: dict[str, np.ndarray] = field(default_factory=dict)
@@ -118,6 +122,9 @@ class Component:
         set_costs(highs, previous, np.zeros(len(previous)))
         set_costs(highs, local, np.full(len(local), sense))
         self._costed[key] = local
+        if integer:
+            # A stale MIP start is completed by a sub-MIP first: slower than solving afresh.
+            highs.clearSolver()
         highs.run()
         status = outcome(highs)
         if status == "unbounded":
@@ -135,8 +142,47 @@ class Component:
             _, _, x = self._optimise(np.zeros(0, dtype=np.int64), 1.0, integer=True)
             if x is None:
                 raise RuntimeError("no integer solution found within the time limit")
-            self.known = np.round(x)
+            self._remember(x)
+        assert self.known is not None
         return self.known
+
+    def _near(self, x: np.ndarray) -> np.ndarray:
+        """Columns fractional in ``x`` and every column sharing a row with one of them."""
+        frac = np.flatnonzero(np.abs(x - np.round(x)) > TOL)
+        csc = self.matrix.tocsc()
+        rows = np.unique(csc[:, frac].indices)
+        return np.union1d(frac, self.matrix[rows].indices)
+
+    def _repair(self, local: np.ndarray, sense: float, x: np.ndarray, target: int) -> bool:
+        """Look for an integer point worth ``target`` near the fractional LP optimum ``x``.
+
+        Columns far from the fractional ones keep their (integral) LP values, so the MIP
+        is small. Reaching ``target`` (the LP bound rounded inwards) proves it optimal.
+        """
+        fixed = np.setdiff1d(np.arange(len(self.cols)), self._near(x))
+        mip = self._solver(True)
+        value = np.round(x[fixed])
+        set_bounds(mip, fixed, value, value)
+        try:
+            _, found, y = self._optimise(local, sense, integer=True)
+        finally:
+            set_bounds(mip, fixed, np.zeros(len(fixed)), np.full(len(fixed), INF))
+        if y is not None:
+            self._remember(y)
+        return y is not None and round(found) == target
+
+    def _remember(self, x: np.ndarray) -> None:
+        """Keep an integer point: later bounds it attains need no MIP."""
+        self.known = np.round(x)
+        if len(self.pool) < POOL_SIZE:
+            self.pool.append(self.known)
+
+    def _attained(self, local: np.ndarray, sense: float, target: int) -> bool:
+        if not self.pool:
+            return False
+        sums = np.stack(self.pool)[:, local].sum(axis=1)
+        best = sums.max() if sense < 0 else sums.min()
+        return round(best) == target
 
     def bound(self, local: np.ndarray, sense: float) -> float:
         """Min (sense 1) or max (sense -1) over integers of the sum of ``local`` columns."""
@@ -146,11 +192,14 @@ class Component:
         if x is None:
             raise InconsistentError("the published figures contradict each other")
         if is_integral(x):
-            self.known = np.round(x)
+            self._remember(x)
             return round(value)
+        target = int(np.floor(value + TOL)) if sense < 0 else int(np.ceil(value - TOL))
+        if self._attained(local, sense, target) or self._repair(local, sense, x, target):
+            return target
         _, value, x = self._optimise(local, sense, integer=True)
         if x is not None:
-            self.known = np.round(x)
+            self._remember(x)
             return round(value)
         if self.known is None:
             raise RuntimeError("no integer solution found within the time limit")
