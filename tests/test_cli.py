@@ -31,18 +31,22 @@ def _copy(release: Path, tmp_path: Path) -> Path:
     return copy
 
 
-def _reveal_a_secondary_cell(release: Path) -> None:
-    """Publish one secondary cell's true value: its partner becomes computable."""
+def _reveal_all_but_one_primary(release: Path) -> None:
+    """Publish the true value of every hidden cell of ``new_clients`` but one primary inner
+    cell: that one is then its row total minus the rest."""
     log = pl.read_csv(release / "restricted" / "suppression_log.csv", infer_schema=False)
-    row = log.filter((pl.col("rule") == "secondary") & (pl.col("table") == "new_clients")).row(
-        0, named=True)
-    codes = dict(part.split("=") for part in row["cell"].split(";"))
+    hidden = log.filter((pl.col("table") == "new_clients") & (pl.col("rule") != "published"))
+    kept = hidden.filter(
+        (pl.col("rule") == "primary") & ~pl.col("cell").str.contains("_T")).row(0, named=True)
     path = release / "open" / "new_clients.csv"
     table = pl.read_csv(path, infer_schema=False)
-    match = pl.all_horizontal(pl.col(d) == c for d, c in codes.items())
-    table = table.with_columns(
-        pl.when(match).then(pl.lit(row["original"])).otherwise(pl.col("value")).alias("value"),
-        pl.when(match).then(None).otherwise(pl.col("status")).alias("status"))
+    for row in hidden.filter(pl.col("cell") != kept["cell"]).iter_rows(named=True):
+        codes = dict(part.split("=") for part in row["cell"].split(";"))
+        match = pl.all_horizontal(pl.col(d) == c for d, c in codes.items())
+        table = table.with_columns(
+            pl.when(match).then(pl.lit(row["original"])).otherwise(pl.col("value"))
+            .alias("value"),
+            pl.when(match).then(None).otherwise(pl.col("status")).alias("status"))
     table.write_csv(path)
 
 
@@ -54,7 +58,7 @@ def test_audit_passes_on_the_release(embedded_release) -> None:
 
 def test_audit_refuses_a_release_with_a_revealed_cell(embedded_release, tmp_path: Path) -> None:
     copy = _copy(embedded_release.target, tmp_path)
-    _reveal_a_secondary_cell(copy)
+    _reveal_all_but_one_primary(copy)
     result = runner.invoke(app, ["audit", str(copy)])
     assert result.exit_code == 3, result.output
     assert "DISCLOSED new_clients" in result.stdout and "Audit FAILED" in result.stdout

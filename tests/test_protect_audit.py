@@ -118,3 +118,23 @@ def test_quick_inner_ranges_agree_with_exact_ones(monkeypatch):
     both = exact.join(quick, on=["table", "key"], suffix="_q")
     assert (both["lo"] <= both["lo_q"]).all()
     assert ((both["hi"].is_null()) | (both["hi_q"] <= both["hi"])).all()
+
+
+def test_quick_audit_still_finds_an_exact_cell(monkeypatch):
+    import suoja.protect.audit as audit_module
+
+    rng = np.random.default_rng(4)
+    counts = rng.choice([0, 1, 2, 3, 6, 9, 14], size=(3, 4, 3))
+    cells, domains, finest = table_cells(counts)
+    rules = SuppressionRules()
+    result = protect(cells, domains, finest, rules=rules)
+    hidden = result.filter(pl.col("status") != "published")
+    kept = hidden.filter(pl.col("status") == "primary")["key"][0]
+    # Publish every hidden cell but one primary: the primary follows from its margins.
+    public = result.with_columns(
+        pl.when(pl.col("key") == kept).then(None).otherwise(pl.col("value")).alias("published")
+    ).drop("value")
+    monkeypatch.setattr(audit_module, "BIG_COMPONENT", 0)
+    quick = audit(public, domains, rules=rules, exact_ranges=False)
+    assert quick.filter(~pl.col("ok"))["key"].to_list() == [kept]
+    assert quick.filter(pl.col("key") == kept)["exact"].item()

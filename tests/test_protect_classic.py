@@ -15,20 +15,47 @@ def _status(result: pl.DataFrame) -> dict[str, str]:
 
 
 def test_four_by_four_with_nine_small_cells():
-    # Small cells spread over every row and column: protecting row by row is not enough,
-    # the columns and the singletons must hold too.
-    counts = np.array([[1, 2, 10, 3], [4, 15, 12, 2], [20, 3, 4, 8], [9, 4, 9, 1]])
+    # Nine small cells, two or more in every row: protecting row by row adds nothing,
+    # yet column d10 would give its 1 away; the singletons must hold too.
+    counts = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
     cells, domains, finest = table_cells(counts)
     rules = SuppressionRules()
     result = protect(cells, domains, finest, rules=rules)
     assert failures(result, domains, rules) == []
     primary = result.filter(pl.col("status") == "primary")
     assert primary.height == 9
-    assert sorted(primary["value"]) == [1, 1, 2, 2, 3, 3, 4, 4, 4]
+    assert sorted(primary["value"]) == [1, 1, 1, 1, 2, 3, 4, 4, 4]
+
+
+def _row_by_row(counts: np.ndarray) -> set[str]:
+    """The naive pattern: in each row, the small cells plus the row's next smallest cell."""
+    hidden = set()
+    for i, row in enumerate(counts):
+        small = [j for j, v in enumerate(row) if 1 <= v <= 4]
+        if len(small) == 1:
+            small.append(min((v, j) for j, v in enumerate(row) if j not in small and v)[1])
+        hidden |= {f"d0=d0{i};d1=d1{j}" for j in small}
+    return hidden
+
+
+def test_row_by_row_protection_leaves_a_cell_computable():
+    counts = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
+    cells, domains, _ = table_cells(counts)
+    naive = _row_by_row(counts)
+    assert len(naive) == 9
+    pattern = cells.with_columns(
+        pl.when(pl.col("key").is_in(list(naive))).then(None).otherwise(pl.col("value"))
+        .alias("published"),
+        pl.when(pl.col("key").is_in(list(naive))).then(pl.lit("primary"))
+        .otherwise(pl.lit("published")).alias("status"),
+    )
+    found = failures(pattern, domains, SuppressionRules(singleton_protection=False))
+    # Every row hides two or more cells, but column d10 hides only its 1.
+    assert found == ["t d0=d00;d1=d10: can be computed exactly: 1"]
 
 
 def test_primaries_alone_are_caught_by_the_audit():
-    counts = np.array([[1, 2, 10, 3], [4, 15, 12, 2], [20, 3, 4, 8], [9, 4, 9, 1]])
+    counts = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
     cells, domains, _ = table_cells(counts)
     small = pl.col("value").is_between(1, 4)
     naive = cells.with_columns(pl.when(small).then(None).otherwise(pl.col("value"))

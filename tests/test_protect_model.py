@@ -17,7 +17,8 @@ def _two_tables():
     full, domains, finest = table_cells(counts, dims=["sex", "age", "fin"])
     by_sex_age = full.filter(pl.col("fin") == "_T").with_columns(pl.lit("a").alias("table"))
     slice_y = full.filter((pl.col("fin") == "fin0") & (pl.col("age") == "_T"))
-    return pl.concat([by_sex_age, slice_y.with_columns(pl.lit("b").alias("table"))]), domains, finest
+    slice_y = slice_y.with_columns(pl.lit("b").alias("table"))
+    return pl.concat([by_sex_age, slice_y]), domains, finest
 
 
 def test_rows_add_up_to_the_cells():

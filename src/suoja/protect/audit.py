@@ -89,12 +89,18 @@ def form_ranges(
     for f in forms:
         if attacker.component_of(f) & big:
             for opened in local.windows(f):
-                lo, hi = local.range(f, opened)
+                lo, hi = local.range(f, opened, rules)
                 if rules.range_ok(lo, hi):
                     ranges[f] = (lo, hi)
                     inner.add(f)
                     break
             if f in inner:
+                continue
+            # Only one side is needed when the cell's value at the point already passes.
+            lo, base = attacker.lowest(f), float((local.forms[f] @ local.point)[0])
+            if rules.range_ok(lo, base):
+                ranges[f] = (lo, base)
+                inner.add(f)
                 continue
         ranges[f] = attacker.range(f)
     return attacker, ranges, inner
@@ -164,27 +170,67 @@ def _singleton_forms(model: LinearModel, singletons: pl.DataFrame) -> list[tuple
     return sorted(seen.values())
 
 
+def _unchanged(base: Attacker, s: int, extremes: tuple) -> bool:
+    """Whether both ends of a range are attained where form ``s`` is 1 (then knowing
+    that s is 1 cannot narrow the range)."""
+    _, _, at_lo, at_hi = extremes
+    if at_lo is None or at_hi is None:
+        return False
+    return base.value_at(s, at_lo) == 1 and base.value_at(s, at_hi) == 1
+
+
+def _pool_certifies(
+    base: Attacker, s: int, h: int, rules: SuppressionRules, shift: int
+) -> bool:
+    """Whether kept integer points where s is 1 already give h a passing range."""
+    for lab in base.component_of(h) & base.component_of(s):
+        at_s = base.pool_values(s, lab)
+        at_h = base.pool_values(h, lab)
+        if at_s is None or at_h is None:
+            continue
+        valid = at_h[np.abs(at_s - 1) < 1e-6] - shift
+        if len(valid) and rules.range_ok(valid.min(), valid.max()):
+            return True
+    return False
+
+
+def _judge(lo: float, hi: float, shift: int, rules: SuppressionRules) -> bool:
+    """Whether a range passes under a singleton attack. With the singleton inside the
+    cell (``shift`` 1), the others in the cell are judged; knowing there are none
+    discloses nobody."""
+    if shift and hi == 1:
+        return True
+    return rules.range_ok(lo - shift, hi - shift)
+
+
 def _attack_one(
-    model: LinearModel, base: Attacker, s: int, rules: SuppressionRules
+    model: LinearModel, known: np.ndarray, base: Attacker, s: int, rules: SuppressionRules,
+    extremes: dict[int, tuple],
 ) -> list[tuple[int, float, float]]:
     """Hidden forms that fail once form ``s`` is known to be 1."""
     reach = base.component_of(s)
     own = _support(model, s)
-    suspects = [
-        h for h in _hidden_forms(model).tolist()
-        if h != s and base.component_of(h) & reach and not _support(model, h) <= own
-    ]
-    if not suspects:
-        return []
-    _, ranges, _ = form_ranges(model, rules, {s: 1.0})
     failures = []
-    for h in suspects:
-        lo, hi = ranges[h]
-        if own <= _support(model, h) and lo == hi == 1:
+    suspects = []
+    for h in _hidden_forms(model).tolist():
+        if h == s or not base.component_of(h) & reach or _support(model, h) <= own:
             continue
-        if not rules.range_ok(lo, hi):
-            failures.append((h, lo, hi))
-    return failures
+        shift = int(own <= _support(model, h))
+        if _unchanged(base, s, extremes[h]):
+            lo, hi = extremes[h][:2]
+            if not _judge(lo, hi, shift, rules):
+                failures.append((h, lo, hi))
+        elif not _pool_certifies(base, s, h, rules, shift):
+            suspects.append((h, shift))
+    if suspects:
+        attacked = known.copy()
+        attacked[s] = 1.0
+        attacker = Attacker(model.forms, attacked, rules.time_limit)
+        for h, shift in suspects:
+            lo, hi = attacker.range(h)
+            if not _judge(lo, hi, shift, rules):
+                failures.append((h, lo, hi))
+    return sorted(failures)
 
 
 def audit_singletons(
@@ -217,13 +263,14 @@ def audit_singletons(
     model = public_model(cells_published, domains, hierarchies)
     known = known_values(model)
     base = Attacker(model.forms, known, rules.time_limit)
+    extremes = {h: base.extremes(h) for h in _hidden_forms(model).tolist() if np.isnan(known[h])}
     first = model.cells.filter(pl.col("published").is_null())
     rows_of_form: dict[int, list[tuple[str, str]]] = {}
     for table, key, form in first.select("table", "key", "__form").iter_rows():
         rows_of_form.setdefault(form, []).append((table, key))
     rows = []
     for s, s_table, s_key in _singleton_forms(model, singletons):
-        for h, lo, hi in _attack_one(model, base, s, rules):
+        for h, lo, hi in _attack_one(model, known, base, s, rules, extremes):
             for table, key in rows_of_form[h]:
                 rows.append(
                     (s_table, s_key, table, key, int(lo), None if hi == np.inf else int(hi),

@@ -18,6 +18,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from suoja.protect.cube import TOTAL, ancestor
 from suoja.protect.highs import (
     INF,
     has_incumbent,
@@ -30,11 +31,13 @@ from suoja.protect.highs import (
     set_integer,
     solution,
 )
-from suoja.protect.cube import TOTAL, ancestor
 from suoja.protect.model import LinearModel
 from suoja.protect.relations import children_of
 
 TOL = 1e-7
+WHOLE_MODEL_CHECK = 5_000
+"""Up to this many variables, the costly change found in a window under a quarter of the
+model is compared with the whole LP's."""
 ATTEMPTS = ((1, 5, False), (1, 8, False), (2, 16, False))
 """Windows tried before the whole model: (hierarchy level, codes kept per dimension,
 whether only a change that hides nothing new is taken from it). A narrow window answers
@@ -66,6 +69,8 @@ class _Local:
     cols: np.ndarray
     rows: np.ndarray
     matrix: sp.csr_matrix
+    y_lower: np.ndarray
+    y_upper: np.ndarray
 
 
 class Defender:
@@ -95,7 +100,8 @@ class Defender:
         first_row = np.unique(model.form_of_row, return_index=True)[1]
         codes = model.cells.select(model.dims).rows()
         self._form_codes = [codes[i] for i in first_row]
-        self._coord_form = {c: int(f) for c, f in zip(codes, model.form_of_row.tolist())}
+        forms = model.form_of_row.tolist()
+        self._coord_form = {c: int(f) for c, f in zip(codes, forms, strict=True)}
         self._children = [children_of(d) for d in model.dimensions]
 
     def _score(self, coords: tuple[str, ...], hidden: np.ndarray) -> float:
@@ -123,9 +129,8 @@ class Defender:
             if len(others) + len(own) <= width:
                 result.append(own + others)
                 continue
-            def cost(code: str, d: int = d) -> float:
-                return self._score(codes[:d] + (code,) + codes[d + 1 :], hidden)
-            ranked = sorted(range(len(others)), key=lambda i: (cost(others[i]), i))
+            costs = [self._score((*codes[:d], c, *codes[d + 1 :]), hidden) for c in others]
+            ranked = sorted(range(len(others)), key=lambda i: (costs[i], i))
             result.append(own + [others[i] for i in ranked[: width - len(own)]])
         return result
 
@@ -149,7 +154,7 @@ class Defender:
         upper = np.concatenate([np.full(n, self.upper), np.full(2 * k, INF)])
         highs = new_highs(presolve=False)
         pass_model(highs, full, lower, upper, np.zeros(k), np.zeros(k))
-        return _Local(highs, cols, rows, local.tocsr())
+        return _Local(highs, cols, rows, local.tocsr(), lower[:n], upper[:n])
 
     def _prepare(self, local: _Local, hidden: np.ndarray, fixed: np.ndarray) -> np.ndarray:
         """Set costs and bounds of p and q; returns their upper bounds (0 = cannot move)."""
@@ -164,7 +169,8 @@ class Defender:
         return up
 
     def _solve_direction(
-        self, local: _Local, position: int, up: float, down: float, limit: float
+        self, local: _Local, position: int, up: float, down: float, limit: float,
+        integral: bool = True,
     ) -> tuple[float, np.ndarray] | None:
         """Best y over both directions of the target row at ``position``."""
         n, k = len(local.cols), len(local.rows)
@@ -173,8 +179,9 @@ class Defender:
         if limit == 0.0:
             return None
         for lo_p, hi_p, lo_q, hi_q in ((0.0, 0.0, down, INF), (up, INF, 0.0, 0.0)):
-            set_bounds(local.highs, np.array([p, q]), np.array([lo_p, lo_q]), np.array([hi_p, hi_q]))
-            found = self._run(local)
+            bounds = np.array([lo_p, lo_q]), np.array([hi_p, hi_q])
+            set_bounds(local.highs, np.array([p, q]), *bounds)
+            found = self._run(local, integral)
             if found is not None and (best is None or found[0] < best[0] - 1e-9):
                 best = found
             if best is not None and best[0] < 1e-9:
@@ -182,19 +189,19 @@ class Defender:
         set_bounds(local.highs, np.array([p, q]), np.zeros(2), np.array([limit, limit]))
         return best
 
-    def _run(self, local: _Local) -> tuple[float, np.ndarray] | None:
+    def _run(self, local: _Local, integral: bool = True) -> tuple[float, np.ndarray] | None:
         local.highs.run()
         if outcome(local.highs) != "optimal":
             return None
         y = solution(local.highs)[: len(local.cols)]
         value = local.highs.getInfo().objective_function_value
-        if is_integral(y):
+        if is_integral(y) or not integral:
             return value, np.round(y)
         for factor in (2.0, 3.0, 4.0, 6.0):
             # A multiple of y changes the same cells; it only has to stay within bounds.
             scaled = factor * y
-            lower = -self.x[local.cols]
-            if is_integral(scaled) and (scaled >= lower - TOL).all() and (scaled <= self.upper).all():
+            inside = (scaled >= local.y_lower - TOL).all() and (scaled <= local.y_upper + TOL).all()
+            if is_integral(scaled) and inside:
                 return value, np.round(scaled)
         return self._integral(local, y, near_only=True) or self._integral(local, y)
 
@@ -230,8 +237,7 @@ class Defender:
             return None
         finally:
             set_integer(local.highs, columns, False)
-            set_bounds(local.highs, fixed, -self.x[local.cols[fixed]],
-                       np.full(len(fixed), self.upper))
+            set_bounds(local.highs, fixed, local.y_lower[fixed], local.y_upper[fixed])
             local.highs.setOptionValue("time_limit", INF)
             local.highs.setOptionValue("presolve", "off")
 
@@ -272,18 +278,29 @@ class Defender:
             tried.add(cols.tobytes())
             change = self._attempt(self._load(cols), target, hidden, up, down, fixed)
             if change is not None and (not only_free or change.cost < 1e-6):
-                return change
+                if change.cost < 1e-6 or not 4 * len(cols) < n_vars <= WHOLE_MODEL_CHECK:
+                    return change
+                # A small model can afford the whole LP: it may need fewer new cells. Its
+                # LP cost decides before any MIP is spent on making it integral.
+                full = self._full_lp()
+                bound = self._attempt(full, target, hidden, up, down, fixed, integral=False)
+                if bound is None or bound.cost >= change.cost - 1e-6:
+                    return change
+                whole = self._attempt(full, target, hidden, up, down, fixed)
+                return whole if whole is not None and whole.cost < change.cost else change
         return self._attempt(self._full_lp(), target, hidden, up, down, fixed)
 
     def _attempt(
         self, local: _Local, target: int, hidden: np.ndarray, up: float, down: float,
-        fixed: np.ndarray,
+        fixed: np.ndarray, integral: bool = True,
     ) -> Change | None:
         position = np.searchsorted(local.rows, target)
         if position >= len(local.rows) or local.rows[position] != target:
             return None
         limits = self._prepare(local, hidden, fixed)
-        best = self._solve_direction(local, int(position), up, down, float(limits[position]))
+        best = self._solve_direction(
+            local, int(position), up, down, float(limits[position]), integral
+        )
         if best is None:
             return None
         cost, y = best

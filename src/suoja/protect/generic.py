@@ -162,7 +162,10 @@ def protect_frequency_table(
     parent_codes = {d: {TOTAL, *hierarchies.get(d, {}).values()} for d in dims}
     is_leaf = pl.all_horizontal(~pl.col(d).is_in(list(parent_codes[d])) for d in dims)
     leaves = frame.filter(is_leaf)
-    dimensions = [Dimension.build(d, _leaf_codes(leaves, d, hierarchies.get(d)), hierarchies.get(d)) for d in dims]
+    dimensions = [
+        Dimension.build(d, _leaf_codes(leaves, d, hierarchies.get(d)), hierarchies.get(d))
+        for d in dims
+    ]
     table = complete_table(leaves, dimensions, count)
     if margins_given:
         _check_margins(frame, table, dims, count)

@@ -49,7 +49,8 @@ def build_mip(
     n, nz, bound = forms.shape[1], len(candidates), float(max(rules.threshold, 2))
     width = nz + len(targets) * (n + 1)
     nonempty = np.diff(forms.indptr) > 0
-    fixed = np.flatnonzero(~state.hidden & nonempty & ~np.isin(np.arange(len(nonempty)), candidates))
+    others = ~np.isin(np.arange(len(nonempty)), candidates)
+    fixed = np.flatnonzero(~state.hidden & nonempty & others)
     big = bound * np.diff(forms.indptr).astype(float) + 1.0
     z_diag = sp.csr_matrix((big[candidates], (np.arange(nz), np.arange(nz))), shape=(nz, width))
     blocks, row_lo, row_hi = [], [], []
@@ -74,7 +75,8 @@ def build_mip(
 
 
 def optimal_pattern(defender: Defender, state: State, rules: SuppressionRules) -> bool:
-    """Hide the cheapest set of forms protecting every hidden form; False if skipped.
+    """Hide the cheapest set of forms protecting every hidden form; False if skipped
+    (too large, or not solved to optimality within ``rules.time_limit``).
 
     Records each target's change as a certificate. Singleton attacks are left to the
     suppress-attack-add loop that runs afterwards.
@@ -90,7 +92,9 @@ def optimal_pattern(defender: Defender, state: State, rules: SuppressionRules) -
     highs = new_highs(time_limit=rules.time_limit)
     pass_model(highs, matrix, col_lo, col_hi, row_lo, row_hi, cost, integer=True)
     highs.run()
-    if outcome(highs) not in ("optimal", "limit") or not has_incumbent(highs):
+    # A pattern not proven optimal within the time limit can be far worse than the
+    # heuristic's; the loop that follows then protects everything instead.
+    if outcome(highs) != "optimal" or not has_incumbent(highs):
         return False
     values = np.round(solution(highs))
     for t, h in enumerate(targets.tolist()):

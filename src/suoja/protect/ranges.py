@@ -25,7 +25,6 @@ from suoja.protect.highs import (
     new_highs,
     outcome,
     pass_model,
-    set_bounds,
     set_costs,
     solution,
 )
@@ -95,6 +94,7 @@ class Component:
     time_limit: float
     known: np.ndarray | None = None
     pool: list[np.ndarray] = field(default_factory=list)
+    last: np.ndarray | None = None
     _lp: highspy.Highs | None = None
     _mip: highspy.Highs | None = None
     _costed: dict[str, np.ndarray] = field(default_factory=dict)
@@ -115,7 +115,9 @@ class Component:
             setattr(self, attr, highs)
         return getattr(self, attr)
 
-    def _optimise(self, local: np.ndarray, sense: float, integer: bool) -> tuple[str, float, np.ndarray | None]:
+    def _optimise(
+        self, local: np.ndarray, sense: float, integer: bool
+    ) -> tuple[str, float, np.ndarray | None]:
         highs = self._solver(integer)
         key = "mip" if integer else "lp"
         previous = self._costed.get(key, np.zeros(0, dtype=np.int64))
@@ -146,31 +148,6 @@ class Component:
         assert self.known is not None
         return self.known
 
-    def _near(self, x: np.ndarray) -> np.ndarray:
-        """Columns fractional in ``x`` and every column sharing a row with one of them."""
-        frac = np.flatnonzero(np.abs(x - np.round(x)) > TOL)
-        csc = self.matrix.tocsc()
-        rows = np.unique(csc[:, frac].indices)
-        return np.union1d(frac, self.matrix[rows].indices)
-
-    def _repair(self, local: np.ndarray, sense: float, x: np.ndarray, target: int) -> bool:
-        """Look for an integer point worth ``target`` near the fractional LP optimum ``x``.
-
-        Columns far from the fractional ones keep their (integral) LP values, so the MIP
-        is small. Reaching ``target`` (the LP bound rounded inwards) proves it optimal.
-        """
-        fixed = np.setdiff1d(np.arange(len(self.cols)), self._near(x))
-        mip = self._solver(True)
-        value = np.round(x[fixed])
-        set_bounds(mip, fixed, value, value)
-        try:
-            _, found, y = self._optimise(local, sense, integer=True)
-        finally:
-            set_bounds(mip, fixed, np.zeros(len(fixed)), np.full(len(fixed), INF))
-        if y is not None:
-            self._remember(y)
-        return y is not None and round(found) == target
-
     def _remember(self, x: np.ndarray) -> None:
         """Keep an integer point: later bounds it attains need no MIP."""
         self.known = np.round(x)
@@ -181,11 +158,17 @@ class Component:
         if not self.pool:
             return False
         sums = np.stack(self.pool)[:, local].sum(axis=1)
-        best = sums.max() if sense < 0 else sums.min()
-        return round(best) == target
+        best = int(sums.argmax() if sense < 0 else sums.argmin())
+        return round(sums[best]) == target and self._settle(self.pool[best])
+
+    def _settle(self, point: np.ndarray | None) -> bool:
+        """Record the integer point attaining the bound just found."""
+        self.last = point
+        return True
 
     def bound(self, local: np.ndarray, sense: float) -> float:
         """Min (sense 1) or max (sense -1) over integers of the sum of ``local`` columns."""
+        self.last = None
         status, value, x = self._optimise(local, sense, integer=False)
         if status == "unbounded":
             return INF
@@ -193,16 +176,19 @@ class Component:
             raise InconsistentError("the published figures contradict each other")
         if is_integral(x):
             self._remember(x)
+            self.last = self.known
             return round(value)
         target = int(np.floor(value + TOL)) if sense < 0 else int(np.ceil(value - TOL))
-        if self._attained(local, sense, target) or self._repair(local, sense, x, target):
+        if self._attained(local, sense, target):
             return target
         _, value, x = self._optimise(local, sense, integer=True)
         if x is not None:
             self._remember(x)
+            self.last = self.known
             return round(value)
         if self.known is None:
             raise RuntimeError("no integer solution found within the time limit")
+        self.last = self.known
         return float(self.known[local].sum())
 
 
@@ -249,16 +235,77 @@ class Attacker:
 
     def range(self, form: int) -> tuple[float, float]:
         """Lowest and highest integer value of ``form`` (``hi`` may be ``inf``)."""
+        lo, hi, _, _ = self.extremes(form)
+        return lo, hi
+
+    def lowest(self, form: int) -> float:
+        """Lowest integer value of ``form`` (one side of ``range``)."""
+        f = self.forms
+        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
+        lo = float(self.fixed[cols[~self.free[cols]]].sum())
+        free = cols[self.free[cols]]
+        for lab in np.unique(self.label[free]).tolist():
+            comp = self.components[lab]
+            if comp.matrix.shape[0]:
+                local = np.flatnonzero(np.isin(comp.cols, free[self.label[free] == lab]))
+                lo += comp.bound(local, 1.0)
+        return lo
+
+    def extremes(self, form: int) -> tuple[float, float, dict | None, dict | None]:
+        """The range of ``form`` and, per component, integer points attaining each end.
+
+        A point is None when unknown (an unbounded end, or an isolated variable).
+        """
         f = self.forms
         cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
         lo = hi = float(self.fixed[cols[~self.free[cols]]].sum())
         free = cols[self.free[cols]]
-        for lab in np.unique(self.label[free]):
-            comp = self.components[int(lab)]
+        at_lo: dict | None = {}
+        at_hi: dict | None = {}
+        for lab in np.unique(self.label[free]).tolist():
+            comp = self.components[lab]
             local = np.flatnonzero(np.isin(comp.cols, free[self.label[free] == lab]))
             if comp.matrix.shape[0] == 0:
-                hi = INF
+                hi, at_lo, at_hi = INF, None, None
                 continue
             lo += comp.bound(local, 1.0)
+            if at_lo is not None:
+                at_lo = None if comp.last is None else {**at_lo, lab: comp.last}
             hi += comp.bound(local, -1.0)
-        return lo, hi
+            if at_hi is not None:
+                at_hi = None if comp.last is None or hi == INF else {**at_hi, lab: comp.last}
+        return lo, hi, at_lo, at_hi
+
+    def pool_values(self, form: int, lab: int) -> np.ndarray | None:
+        """Value of ``form`` at every kept integer point of component ``lab`` (other
+        components at any one point); None if the form has an unbounded part."""
+        comp = self.components[lab]
+        if not comp.pool:
+            return None
+        f = self.forms
+        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
+        base = float(self.fixed[cols[~self.free[cols]]].sum())
+        free = cols[self.free[cols]]
+        for other in np.unique(self.label[free]).tolist():
+            if other == lab:
+                continue
+            if self.components[other].matrix.shape[0] == 0:
+                return None
+            point = self.components[other].point()
+            base += float(point[np.isin(self.components[other].cols, free)].sum())
+        inside = np.isin(comp.cols, free)
+        return base + np.stack(comp.pool)[:, inside].sum(axis=1)
+
+    def value_at(self, form: int, points: dict) -> float | None:
+        """Value of ``form`` at a point given per component (other components: any point)."""
+        f = self.forms
+        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
+        total = float(self.fixed[cols[~self.free[cols]]].sum())
+        free = cols[self.free[cols]]
+        for lab in np.unique(self.label[free]).tolist():
+            comp = self.components[lab]
+            if comp.matrix.shape[0] == 0:
+                return None
+            point = points[lab] if lab in points else comp.point()
+            total += float(point[np.isin(comp.cols, free)].sum())
+        return total

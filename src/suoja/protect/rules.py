@@ -41,9 +41,13 @@ class SuppressionRules:
             must reach 0 or the threshold (``lo <= 0 or hi >= threshold``), so that
             nobody can tell it is a small cell.
         method: ``"heuristic"`` (fast, default): protect each exposed cell with the
-            cheapest integer change an attacker could not see, then audit and repeat.
-            ``"optimal"``: one mixed-integer programme for the fewest hidden cells
-            (small tables only; falls back to the heuristic when it runs out of time).
+            cheapest integer change an attacker could not see, then audit and repeat;
+            thresholds 1, 2, ..., k are applied in turn, so a higher threshold never
+            publishes a cell hidden at a lower one. ``"optimal"``: one mixed-integer
+            programme for the fewest hidden cells when the problem is small (primary
+            cells x variables up to 60 000) and solved within ``time_limit``; otherwise,
+            and for singleton protection, the same loop as the heuristic (without the
+            threshold stages, so not nested across thresholds).
         protect_grand_total: Grand totals (a table's all-total cell) are always the
             last resort of secondary suppression. When True they are never chosen:
             if nothing else can protect a cell, protect raises ProtectionError.

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from suoja.errors import SuojaError
 from suoja.protect.defend import Change, Defender
 from suoja.protect.rules import SuppressionRules
 
 
-class ProtectionError(ValueError):
+class ProtectionError(SuojaError, ValueError):
     """No pattern satisfies the rules (only when grand totals may not be hidden)."""
 
 
@@ -77,14 +78,20 @@ def deltas_needed(value: int, rules: SuppressionRules) -> tuple[float, float]:
     return 1.0, 1.0
 
 
-def certified(state: State, form: int, rules: SuppressionRules, without: int | None) -> bool:
-    """Whether the certificates of ``form`` (ignoring changes that move ``without``) pass."""
+def certified(
+    state: State, form: int, rules: SuppressionRules, without: int | None, offset: int = 0
+) -> bool:
+    """Whether the certificates of ``form`` (ignoring changes that move ``without``) pass.
+
+    ``offset`` is subtracted from the form's value: a singleton inside the form judges
+    the others in it.
+    """
     lo = hi = 0
     for cid, delta in state.entries.get(form, ()):
         if without is not None and without in state.touched[cid]:
             continue
         lo, hi = min(lo, delta), max(hi, delta)
-    value = int(state.values[form])
+    value = int(state.values[form]) - offset
     return rules.range_ok(value + lo, value + hi)
 
 
@@ -108,6 +115,11 @@ def exempt(supports: Supports, values: np.ndarray, singleton: int, form: int) ->
     if inner <= outer:
         return True
     return outer <= inner and values[form] == 1
+
+
+def offset(supports: Supports, singleton: int, form: int) -> int:
+    """1 when the singleton is inside the form: then the others in it are what counts."""
+    return int(supports[singleton] <= supports[form])
 
 
 def singleton_failures(
@@ -135,7 +147,7 @@ def singleton_failures(
             (s, form)
             for s in sorted(suspects)
             if not exempt(supports, state.values, s, form)
-            and not certified(state, form, rules, s)
+            and not certified(state, form, rules, s, offset(supports, s, form))
         ]
         failures += failed
         if not failed:
@@ -158,9 +170,13 @@ def protect_form(
     form: int,
     rules: SuppressionRules,
     singleton: int | None = None,
+    shift: int = 0,
 ) -> list[int]:
-    """Protect one form, escalating to hiding its neighbours, then anything, if needed."""
-    up, down = deltas_needed(int(state.values[form]), rules)
+    """Protect one form, escalating to hiding its neighbours, then anything, if needed.
+
+    ``shift`` is subtracted from the form's value (see ``offset``).
+    """
+    up, down = deltas_needed(int(state.values[form]) - shift, rules)
     fixed = None if singleton is None else np.array([singleton])
     added: list[int] = []
     for widen in range(3):
@@ -203,8 +219,9 @@ def secure(defender: Defender, state: State, rules: SuppressionRules) -> None:
                 checked.clear()
                 singletons = now
             for s, form in singleton_failures(state, rules, supports, checked):
-                if not certified(state, form, rules, s):
-                    protect_form(defender, state, form, rules, singleton=s)
+                shift = offset(supports, s, form)
+                if not certified(state, form, rules, s, shift):
+                    protect_form(defender, state, form, rules, singleton=s, shift=shift)
                     changed = True
         if not changed:
             return

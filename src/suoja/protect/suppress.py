@@ -10,6 +10,7 @@ import polars as pl
 
 from suoja.protect.defend import Defender
 from suoja.protect.model import Hierarchies, LinearModel, build_model
+from suoja.protect.optimal import optimal_pattern
 from suoja.protect.primary import (
     form_facts,
     primary_forms,
@@ -68,8 +69,6 @@ def choose_pattern(
         primary = primary_forms(model, values, stage, single)
         state.hidden |= primary
         if rules.method == "optimal":
-            from suoja.protect.optimal import optimal_pattern
-
             optimal_pattern(defender, state, stage)
         secure(defender, state, stage)
     primary = primary_forms(model, values, rules, single)
