@@ -17,6 +17,8 @@ from typing import ClassVar
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from suoja import codelists
 from suoja.protected import CONFIDENTIAL, ProtectedRelease
@@ -393,3 +395,36 @@ def test_review_of_a_year_with_few_women(tmp_path):
                      r"|Uusien uhrien jakaumaa sukupuolen mukaan ei julkaista", fi)
     for text in (en, fi):
         assert "None" not in text
+
+
+# ---- any pattern of hidden cells reads ----
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_review_renders_whatever_cells_are_hidden(release, tmp_path_factory, data):
+    """Registers never seen hide other cells (totals included) or have empty tables:
+    every sentence still reads."""
+    variant = release
+    for table_id, frame in release.tables.items():
+        dims = release.catalogue.table(table_id).dimensions
+        rows = frame.select(*dims).rows()
+        if data.draw(st.booleans(), label=f"{table_id} empty"):
+            variant = with_cells(variant, table_id, dict.fromkeys(rows, 0))
+        hide = data.draw(st.lists(st.integers(0, 3), min_size=len(rows), max_size=len(rows)),
+                         label=f"{table_id} hidden")
+        variant = with_cells(variant, table_id,
+                             {row: None for row, h in zip(rows, hide, strict=True) if h == 0})
+    pages = render(variant, tmp_path_factory.mktemp("review"), ("en", "fi"))
+    for text in (page_text(html) for html in pages.values()):
+        assert "None" not in text and "nan" not in text.lower().split()
+
+
+def test_lawful_stay_without_a_published_total(release, tmp_path):
+    """The permits are published but the persons exploited in Finland are not: a count."""
+    permits = ("SEASONAL_WORK", "WORK", "FAMILY", "OTHER_PERMIT", "INTERNATIONAL_PROTECTION")
+    variant = with_cells(release, "finland_residence", {(code,): 10 for code in permits})
+    variant = with_cells(variant, "finland_victims", {("_T",): None})
+    en = page_text(render(variant, tmp_path, ("en",))["en"])
+    assert "50 persons exploited in Finland stayed in the country lawfully" in en

@@ -82,7 +82,7 @@ def _bars(ax: Axes, chart: Chart, text: ChartText) -> bool:
             ax.text(figure.value + top * 0.01, y, label, va="center",
                     ha="left", fontsize=8, gid=f"value-{s}-{row}")
     ax.set_xlim(0, top * 1.15)
-    ax.set_ylim(len(drawn) - 0.5, -0.5)  # first row on top
+    ax.set_ylim(max(len(drawn), 1) - 0.5, -0.5)  # first row on top; an empty table keeps a row
     return any_hidden
 
 
