@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
-from conftest import REPO
 from suoja.cli import app
 
 runner = CliRunner()

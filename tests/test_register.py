@@ -7,9 +7,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import TINY, write_tiny
 from typer.testing import CliRunner
 
-from conftest import TINY, write_tiny
 from suoja.cli import app
 from suoja.errors import RegisterError
 from suoja.register import SCHEMAS, read_register

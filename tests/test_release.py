@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import EMBEDDED, REPO
 from typer.testing import CliRunner
 
-from conftest import EMBEDDED, REPO
 from suoja.catalogue import read_catalogue
 from suoja.cli import app
 from suoja.errors import UsageError

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import EMBEDDED, REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EMBEDDED, REPO
 from suoja.audit import audit_open
 from suoja.catalogue import read_catalogue
 from suoja.pipeline import publish

@@ -13,9 +13,9 @@ import polars as pl
 import pycountry
 import pytest
 from polars.testing import assert_frame_equal
+from test_embedded_figures import SCHEMAS  # the plain-Polars schemas, independent of suoja
 
 from suoja.synth import TABLES, embedded_register, scaled_register, write_register
-from test_embedded_figures import SCHEMAS  # the plain-Polars schemas, independent of suoja
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "register"
 # fmt: off

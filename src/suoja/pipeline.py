@@ -171,8 +171,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     """
     from suoja.audit import audit_open
     from suoja.officer import officer_review
-    from suoja.review import write_review
     from suoja.release import write_release
+    from suoja.review import write_review
 
     step = progress or (lambda _: None)
     if year < FIRST_YEAR or year > 2100:

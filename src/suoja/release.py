@@ -16,8 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from suoja._jsonstat import dataset
 from suoja.catalogue import TableSpec
 from suoja.codelists import LANGUAGES

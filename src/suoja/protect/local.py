@@ -121,7 +121,6 @@ class LocalRanges:
                 break
         return lo, hi
 
-
     def _integral(self, x: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
         """An integer point on the ray from the window's point through the LP optimum
         ``x`` (x itself when integral), or None.

@@ -233,6 +233,12 @@ class Attacker:
         cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
         return {int(c) for c in self.label[cols] if c >= 0}
 
+    def _split(self, form: int) -> tuple[float, np.ndarray]:
+        """The part of ``form`` the published rows fix alone, and its free variables."""
+        f = self.forms
+        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
+        return float(self.fixed[cols[~self.free[cols]]].sum()), cols[self.free[cols]]
+
     def range(self, form: int) -> tuple[float, float]:
         """Lowest and highest integer value of ``form`` (``hi`` may be ``inf``)."""
         lo, hi, _, _ = self.extremes(form)
@@ -240,10 +246,7 @@ class Attacker:
 
     def lowest(self, form: int) -> float:
         """Lowest integer value of ``form`` (one side of ``range``)."""
-        f = self.forms
-        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
-        lo = float(self.fixed[cols[~self.free[cols]]].sum())
-        free = cols[self.free[cols]]
+        lo, free = self._split(form)
         for lab in np.unique(self.label[free]).tolist():
             comp = self.components[lab]
             if comp.matrix.shape[0]:
@@ -256,10 +259,8 @@ class Attacker:
 
         A point is None when unknown (an unbounded end, or an isolated variable).
         """
-        f = self.forms
-        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
-        lo = hi = float(self.fixed[cols[~self.free[cols]]].sum())
-        free = cols[self.free[cols]]
+        lo, free = self._split(form)
+        hi = lo
         at_lo: dict | None = {}
         at_hi: dict | None = {}
         for lab in np.unique(self.label[free]).tolist():
@@ -282,10 +283,7 @@ class Attacker:
         comp = self.components[lab]
         if not comp.pool:
             return None
-        f = self.forms
-        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
-        base = float(self.fixed[cols[~self.free[cols]]].sum())
-        free = cols[self.free[cols]]
+        base, free = self._split(form)
         for other in np.unique(self.label[free]).tolist():
             if other == lab:
                 continue
@@ -298,10 +296,7 @@ class Attacker:
 
     def value_at(self, form: int, points: dict) -> float | None:
         """Value of ``form`` at a point given per component (other components: any point)."""
-        f = self.forms
-        cols = f.indices[f.indptr[form] : f.indptr[form + 1]]
-        total = float(self.fixed[cols[~self.free[cols]]].sum())
-        free = cols[self.free[cols]]
+        total, free = self._split(form)
         for lab in np.unique(self.label[free]).tolist():
             comp = self.components[lab]
             if comp.matrix.shape[0] == 0:
