@@ -132,7 +132,7 @@ def _text_frame_from_csv(path: Path) -> pl.DataFrame:
 def _text_frame_from_parquet(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path)
-    except Exception as e:
+    except Exception as e:  # any parser failure is the user's file
         raise RegisterError(str(path), [f"{path.name}: not a readable Parquet file ({e})"]) from None
     return frame.with_columns(
         pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] in (pl.Date, pl.Datetime) else pl.col(c)
@@ -143,7 +143,7 @@ def _text_frame_from_parquet(path: Path) -> pl.DataFrame:
 def _text_frame_from_xlsx(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0)
-    except Exception as e:
+    except Exception as e:  # any parser failure is the user's file
         raise RegisterError(str(path), [f"{path.name}: not a readable Excel file ({e})"]) from None
     # Excel keeps dates as date-times: "2025-03-14 00:00:00" is the date 2025-03-14.
     return frame.cast(pl.String).with_columns(
