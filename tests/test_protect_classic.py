@@ -153,8 +153,9 @@ def test_grand_total_is_the_last_resort():
     result = protect(linked, domains, finest, rules=SuppressionRules())
     assert failures(result, domains, SuppressionRules()) == []
     assert ("t", "sex=_T") in hidden_keys(result)  # unavoidable here
-    with pytest.raises(ProtectionError, match="grand totals"):
+    with pytest.raises(ProtectionError, match="grand totals") as refused:
         protect(linked, domains, finest, rules=SuppressionRules(protect_grand_total=True))
+    assert refused.value.exit_code == 2  # a rule the user must change, not a bug
 
 
 def test_grand_total_avoided_when_possible():
