@@ -10,6 +10,10 @@ from test_protect_support import failures, hidden_keys, table_cells
 from suoja.protect import ProtectionError, SuppressionRules, protect
 
 
+NINE_SMALL = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
+"""Nine small cells, two or more in every row."""
+
+
 def _status(result: pl.DataFrame) -> dict[str, str]:
     return dict(zip(result["key"], result["status"], strict=True))
 
@@ -17,7 +21,7 @@ def _status(result: pl.DataFrame) -> dict[str, str]:
 def test_four_by_four_with_nine_small_cells():
     # Nine small cells, two or more in every row: protecting row by row adds nothing,
     # yet column d10 would give its 1 away; the singletons must hold too.
-    counts = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
+    counts = NINE_SMALL
     cells, domains, finest = table_cells(counts)
     rules = SuppressionRules()
     result = protect(cells, domains, finest, rules=rules)
@@ -39,7 +43,7 @@ def _row_by_row(counts: np.ndarray) -> set[str]:
 
 
 def test_row_by_row_protection_leaves_a_cell_computable():
-    counts = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
+    counts = NINE_SMALL
     cells, domains, _ = table_cells(counts)
     naive = _row_by_row(counts)
     assert len(naive) == 9
@@ -55,7 +59,7 @@ def test_row_by_row_protection_leaves_a_cell_computable():
 
 
 def test_primaries_alone_are_caught_by_the_audit():
-    counts = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
+    counts = NINE_SMALL
     cells, domains, _ = table_cells(counts)
     small = pl.col("value").is_between(1, 4)
     naive = cells.with_columns(pl.when(small).then(None).otherwise(pl.col("value"))

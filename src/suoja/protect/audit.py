@@ -67,23 +67,20 @@ def _hidden_forms(model: LinearModel) -> np.ndarray:
 
 def form_ranges(
     model: LinearModel,
+    known: np.ndarray,
     rules: SuppressionRules,
-    extra: Mapping[int, float] | None = None,
     exact_ranges: bool | None = True,
-) -> tuple[Attacker, dict[int, tuple[float, float]], set[int]]:
-    """Ranges of every hidden form, optionally with more forms known (``extra``).
+) -> tuple[dict[int, tuple[float, float]], set[int]]:
+    """Ranges of every hidden form given the ``known`` values (see ``audit``).
 
     Returns:
-        The attacker, the ranges, and the forms whose range is only an inner bound.
+        The ranges, and the forms whose range is only an inner bound.
     """
-    known = known_values(model)
-    for form, value in (extra or {}).items():
-        known[form] = value
     attacker = Attacker(model.forms, known, rules.time_limit)
     forms = [f for f in _hidden_forms(model).tolist() if np.isnan(known[f])]
     big = {lab for lab, c in attacker.components.items() if len(c.cols) > BIG_COMPONENT}
     if exact_ranges or (exact_ranges is None and not big):
-        return attacker, {f: attacker.range(f) for f in forms}, set()
+        return {f: attacker.range(f) for f in forms}, set()
     local = LocalRanges(model, known, attacker.point())
     ranges, inner = {}, set()
     for f in forms:
@@ -103,7 +100,7 @@ def form_ranges(
                 inner.add(f)
                 continue
         ranges[f] = attacker.range(f)
-    return attacker, ranges, inner
+    return ranges, inner
 
 
 def audit(
@@ -138,7 +135,7 @@ def audit(
     rules = rules or SuppressionRules()
     model = public_model(cells_published, domains, hierarchies)
     known = known_values(model)
-    _, ranges, inner = form_ranges(model, rules, exact_ranges=exact_ranges)
+    ranges, inner = form_ranges(model, known, rules, exact_ranges)
     rows = []
     hidden = model.cells.filter(pl.col("published").is_null())
     for table, key, form in hidden.select("table", "key", "__form").iter_rows():

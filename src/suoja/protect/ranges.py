@@ -155,15 +155,14 @@ class Component:
             self.pool.append(self.known)
 
     def _attained(self, local: np.ndarray, sense: float, target: int) -> bool:
+        """Whether a kept integer point reaches ``target``; it becomes ``last`` if so."""
         if not self.pool:
             return False
         sums = np.stack(self.pool)[:, local].sum(axis=1)
         best = int(sums.argmax() if sense < 0 else sums.argmin())
-        return round(sums[best]) == target and self._settle(self.pool[best])
-
-    def _settle(self, point: np.ndarray | None) -> bool:
-        """Record the integer point attaining the bound just found."""
-        self.last = point
+        if round(sums[best]) != target:
+            return False
+        self.last = self.pool[best]
         return True
 
     def bound(self, local: np.ndarray, sense: float) -> float:
