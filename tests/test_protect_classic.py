@@ -9,7 +9,6 @@ from test_protect_support import failures, hidden_keys, table_cells
 
 from suoja.protect import ProtectionError, SuppressionRules, protect
 
-
 NINE_SMALL = np.array([[1, 1, 4, 15], [8, 12, 4, 3], [12, 15, 1, 1], [10, 4, 9, 2]])
 """Nine small cells, two or more in every row."""
 

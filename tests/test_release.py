@@ -67,7 +67,8 @@ HEADLINE = [
     ("finland_residence", {"residence_status": "FAMILY"}, 13),
     # INTERNATIONAL_PROTECTION (9) is hidden: the total would give away OTHER_PERMIT (3).
     ("finland_residence", {"residence_status": "NO_RIGHT"}, 14),
-    ("finland_residence", {"residence_status": "FINNISH_CITIZEN"}, 17),
+    # FINNISH_CITIZEN (17) is hidden: it is the Finns exploited in Finland (a declared
+    # fact), whose difference from the 18 Finnish new clients is the one exploited abroad.
     ("reflection_periods", {}, 35),
     ("clients_year_end", {}, 1634),
     ("clients_year_end", {"role": "VICTIM"}, 1424),

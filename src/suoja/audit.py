@@ -9,14 +9,25 @@ It does not look at the register, at the suppression log or at how cells were ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from suoja.catalogue import Catalogue
-from suoja.codelists import TOTAL
+from suoja.codelists import OTHER, TOTAL, UNKNOWN
+from suoja.errors import UsageError
 from suoja.policy import Policy
+from suoja.protect.audit import finding
+from suoja.protect.highs import INF
+from suoja.protect.joint import JointAttacker, JointModel, View, build_joint
+from suoja.protect.rules import SuppressionRules
 from suoja.tables import cell_key, implicit_cells, is_implicit
+
+SCHEMA = {"year": pl.Int64, "table": pl.String, "key": pl.String, "kind": pl.String,
+          "lo": pl.Int64, "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,
+          "finding": pl.String, "knowledge": pl.String}
 
 
 def read_open_table(folder: Path, table_id: str, dims: tuple[str, ...]) -> pl.DataFrame:
@@ -82,24 +93,193 @@ def judge_implicit(found: pl.DataFrame, policy: Policy) -> pl.DataFrame:
     )
 
 
-def audit_open(folder: Path, catalogue: Catalogue, policy: Policy) -> pl.DataFrame:
-    """For every hidden cell of ``open/``: ``table``, ``key``, ``lo``, ``hi``, ``ok``, ..."""
-    from suoja.protect.audit import audit
+ONE = "_one"
+"""The single dimension given to a population published as one count."""
 
-    results = []
-    for population in catalogue.populations:
-        if not catalogue.tables_of(population):
+
+def read_open_tables(folder: Path, catalogue: Catalogue) -> dict[str, pl.DataFrame]:
+    """Every table of the catalogue as published in ``folder`` (an ``open/``)."""
+    return {spec.id: read_open_table(folder, spec.id, spec.dimensions)
+            for spec in catalogue.tables}
+
+
+def _reference(catalogue: Catalogue, population: str, dim: str) -> dict[str, str] | None:
+    """The coordinates of the reference table of a pooled dimension (``pooling``)."""
+    specs = [s for s in catalogue.tables_of(population) if dim in s.dimensions]
+    if not specs:
+        return None
+    return dict(min(specs, key=lambda s: len(s.where)).where)
+
+
+def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
+                      policy: Policy, year: int) -> list[View]:
+    """What an outsider sees of each population in one year's published tables."""
+    views = []
+    for population, spec in catalogue.populations.items():
+        specs = catalogue.tables_of(population)
+        if not specs or not all(s.id in tables for s in specs):
             continue
-        cells, domains = published_cells(folder, catalogue, population)
-        if cells["published"].null_count() == 0:
-            continue
-        if not catalogue.populations[population].dimensions:
-            results.append(_single_counts(cells))
+        dims = spec.dimensions
+        parts, seen = [], {d: [] for d in dims}
+        for table_spec in specs:
+            table = tables[table_spec.id]
+            for dim in table_spec.dimensions:
+                seen[dim] += [c for c in table[dim].unique(maintain_order=True).to_list()
+                              if c != TOTAL and c not in seen[dim]]
+            coords = [pl.col(d) if d in table_spec.dimensions
+                      else pl.lit(table_spec.where.get(d, TOTAL)).alias(d) for d in dims]
+            parts.append(table.select(pl.lit(table_spec.id).alias("table"),
+                                      cell_key(table_spec).alias("key"), *coords,
+                                      pl.col("value").cast(pl.Int64).alias("published")))
+        cells = pl.concat(parts)
+        domains = {d: (seen[d] or list(catalogue.dimensions[d].codes))
+                   + list(catalogue.dimensions[d].cube_only) for d in dims}
+        if dims:
+            implicit = implicit_cells(cells, catalogue, population, domains, "published")
+            cells = pl.concat([cells, implicit.with_columns(
+                pl.lit(None, pl.Int64).alias("published"))])
         else:
-            found = audit(cells, domains, rules=policy.suppression_rules())
-            results.append(judge_implicit(found, policy))
-    if not results:
-        return pl.DataFrame(schema={"table": pl.String, "key": pl.String, "lo": pl.Int64,
-                                    "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,
-                                    "finding": pl.String})
-    return pl.concat(results, how="diagonal_relaxed")
+            cells = cells.with_columns(pl.lit(TOTAL).alias(ONE)).select(
+                "table", "key", ONE, "published")
+            domains = {ONE: ["x"]}
+        pooled, reference = {}, {}
+        for dim in dims:
+            if dim not in policy.pool or OTHER not in domains[dim]:
+                continue
+            listed = set(catalogue.dimensions[dim].codes) - {UNKNOWN, OTHER, TOTAL}
+            pooled[dim] = frozenset(listed - set(domains[dim]))
+            where = _reference(catalogue, population, dim)
+            if where is not None:
+                reference[dim] = where
+        views.append(View(year, population, cells, domains, pooled, reference))
+    return views
+
+
+def _judge(kind: str, lo: float, hi: float, rules: SuppressionRules) -> bool:
+    """Whether an outsider's range of one quantity passes the rules.
+
+    A hidden cell passes the rules (``SuppressionRules.range_ok``). An implicit cell (a
+    difference of two figures) must not be known to be small. A pooled category is small
+    by the pooling rule itself (it is below the threshold in its reference table), so its
+    exact size is what must stay unknown: it fails when known exactly and not 0.
+    """
+    if kind == "hidden":
+        return rules.range_ok(lo, hi)
+    known_small = lo >= 1 and hi <= rules.threshold - 1
+    if rules.interval == "exact" or kind == "pooled":
+        known_small = known_small and lo == hi
+    return not known_small
+
+
+def _finding(kind: str, lo: float, hi: float, ok: bool, rules: SuppressionRules) -> str:
+    if kind == "hidden":
+        return finding(lo, hi, rules)
+    what = "implicit cell" if kind == "implicit" else "pooled category"
+    top = "or more" if hi == INF else f"to {int(hi)}"
+    if ok:
+        return f"{what}: not known to be small (anything from {int(lo)} {top})"
+    return f"{what}: known to lie between {int(lo)} and {int(hi)}, below the threshold"
+
+
+def _knowledge(joint: JointModel, attacker: JointAttacker, row, year: int) -> str:
+    """The kinds of knowledge in the linked system of one quantity."""
+    labels = attacker.components_of(row)
+    used = {joint.row_facts[i] for i in np.flatnonzero(np.isin(attacker.row_label, list(labels)))}
+    years = sorted({int(u.split()[1]) for u in used if u.startswith("tables ")})
+    facts = sorted(u for u in used if not u.startswith("tables "))
+    parts = [f"tables of {', '.join(map(str, years))}"] if years else ["nothing published"]
+    return "; ".join(parts + facts)
+
+
+def audit_views(views: Sequence[View], catalogue: Catalogue, policy: Policy,
+                year: int) -> pl.DataFrame:
+    """The joint audit of ``year`` given every view an outsider has (earlier years too)."""
+    rules = policy.suppression_rules()
+    all_codes = {d: dim.cube_codes for d, dim in catalogue.dimensions.items()}
+    all_codes[ONE] = ("x",)
+    joint = build_joint(views, catalogue.facts, rules, all_codes, [year, year - 1])
+    attacker = JointAttacker(joint, rules.time_limit)
+    earlier = None
+    rows = []
+    for y, table, key, kind, row in joint.targets:
+        if y != year and not _touches(attacker, row, joint, year):
+            continue
+        lo, hi = attacker.range(row)
+        ok = _judge(kind, lo, hi, rules)
+        text = _finding(kind, lo, hi, ok, rules)
+        if not ok and y != year:
+            if earlier is None:
+                earlier = _earlier(views, catalogue, rules, all_codes, year)
+            before = earlier.get((table, key))
+            if before is not None and not _judge(kind, *before, rules):
+                ok, text = True, text + " (already known from the earlier releases alone)"
+        rows.append((y, table, key, kind, int(lo), None if hi == INF else int(hi),
+                     lo == hi, ok, text, _knowledge(joint, attacker, row, year)))
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row").sort("year", "table", "key",
+                                                                  descending=[True, False, False])
+
+
+def _touches(attacker: JointAttacker, row, joint: JointModel, year: int) -> bool:
+    """Whether an earlier year's quantity is linked to a figure of ``year``."""
+    labels = attacker.components_of(row)
+    rows = np.flatnonzero(np.isin(attacker.row_label, list(labels)))
+    return any(joint.row_facts[i] == f"tables {year}" for i in rows)
+
+
+def _earlier(views: Sequence[View], catalogue: Catalogue, rules: SuppressionRules,
+             all_codes: Mapping[str, Sequence[str]], year: int) -> dict:
+    """Ranges of the previous year's quantities from the earlier releases alone."""
+    before = [v for v in views if v.year < year]
+    joint = build_joint(before, catalogue.facts, rules, all_codes, [year - 1])
+    attacker = JointAttacker(joint, rules.time_limit)
+    return {(t, k): attacker.range(row) for _, t, k, _, row in joint.targets}
+
+
+def read_previous(out: Path | None, year: int, catalogue: Catalogue,
+                  folders: Sequence[Path] = ()) -> dict[int, dict[str, pl.DataFrame]]:
+    """Earlier releases an outsider holds: ``OUT/YEAR/open`` for every earlier year present
+    under ``out``, and any release folders given (``--previous``).
+
+    Raises:
+        UsageError: A given folder is not a release of an earlier year of this catalogue.
+    """
+    found: dict[int, Path] = {}
+    if out is not None and out.is_dir():
+        for child in out.iterdir():
+            if child.name.isdigit() and int(child.name) < year and (child / "open").is_dir():
+                found[int(child.name)] = child / "open"
+    for folder in folders:
+        open_dir = folder / "open" if (folder / "open").is_dir() else folder
+        csvs = sorted(open_dir.glob("*.csv"))
+        if not csvs:
+            raise UsageError(f"{folder}: not a release folder (no open/*.csv)")
+        years = pl.read_csv(csvs[0], columns=["year"])["year"].unique().to_list()
+        if len(years) != 1 or years[0] >= year:
+            raise UsageError(f"{folder}: a release of an earlier year than {year} is needed")
+        found[int(years[0])] = open_dir
+    previous = {}
+    for y, open_dir in sorted(found.items()):
+        try:
+            previous[y] = read_open_tables(open_dir, catalogue)
+        except (OSError, pl.exceptions.PolarsError) as e:
+            raise UsageError(f"{open_dir}: cannot read the release of {y} ({e})") from None
+    return previous
+
+
+def audit_open(folder: Path, catalogue: Catalogue, policy: Policy,
+               previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
+               year: int | None = None) -> pl.DataFrame:
+    """For every hidden cell of ``open/``: ``year``, ``table``, ``key``, ``kind``, ``lo``,
+    ``hi``, ``exact``, ``ok``, ``finding`` and ``knowledge`` (what narrowed the range).
+
+    The outsider holds ``open/``, the earlier releases in ``previous`` and the catalogue
+    with its declared facts; never the register.
+    """
+    tables = read_open_tables(folder, catalogue)
+    if year is None:
+        first = next(iter(tables.values()))
+        year = int(first["year"][0]) if first.height else 0
+    views = views_from_tables(tables, catalogue, policy, year)
+    for y, earlier in sorted((previous or {}).items()):
+        views += views_from_tables(earlier, catalogue, policy, y)
+    return audit_views(views, catalogue, policy, year)

@@ -11,6 +11,7 @@ from suoja import codelists
 from suoja._resources import data_dir
 from suoja._toml import check_keys, load, texts
 from suoja.errors import CatalogueError
+from suoja.facts import Fact, parse_facts
 from suoja.populations import POPULATIONS
 
 
@@ -64,6 +65,7 @@ class Catalogue:
     tables: tuple[TableSpec, ...]
     fingerprint: str = field(default="")
     metadata: dict[str, Any] = field(default_factory=dict)
+    facts: tuple[Fact, ...] = ()
 
     def table(self, table_id: str) -> TableSpec:
         """The table with this id."""
@@ -144,7 +146,8 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
     """Read and check a table catalogue; every error names its TOML path."""
     path = path or default_catalogue_path()
     raw = load(path, CatalogueError)
-    check_keys(raw, str(path), {"release", "dimensions", "populations", "tables", "metadata"},
+    check_keys(raw, str(path),
+               {"release", "dimensions", "populations", "tables", "metadata", "facts"},
                {"release", "dimensions", "populations", "tables"}, CatalogueError)
     check_keys(raw["release"], "release", {"title", "publisher", "unit"},
                {"title", "publisher", "unit"}, CatalogueError)
@@ -155,6 +158,9 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         raise CatalogueError(f"tables: id {duplicated[0]!r} is used twice")
+    facts = parse_facts(raw.get("facts"), path.read_text(encoding="utf-8"),
+                        {name: p.dimensions for name, p in populations.items()},
+                        {name: d.cube_codes for name, d in dimensions.items()})
     rel = raw["release"]
     return Catalogue(
         title=texts(rel["title"], "release.title", CatalogueError),
@@ -163,4 +169,5 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
         dimensions=dimensions, populations=populations, tables=tables,
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         metadata=dict(raw.get("metadata", {})),
+        facts=facts,
     )

@@ -130,9 +130,15 @@ def publish(
     force: Annotated[bool, typer.Option(help="Replace an existing release.")] = False,
     privacy: Annotated[str | None, typer.Option(
         help="suppression or dp: overrides the policy's [privacy] mode.")] = None,
+    previous: Annotated[list[Path] | None, typer.Option(
+        help="An earlier release (folder) the public already has; repeatable. Earlier "
+             "years under OUT are always used.")] = None,
     debug: DebugOption = False,
 ) -> None:
     """Compute, protect, audit and write the release of YEAR into OUT/YEAR.
+
+    Every earlier release under OUT (and each --previous folder) counts as public: the
+    protection and the audit treat its cells as known.
 
     Example:
 
@@ -146,7 +152,8 @@ def publish(
     with user_errors(debug), console.status("Publishing") as status:
         result = run_publish(year, register or default_register(), out, policy_path=policy,
                              catalogue_path=catalogue, force=force, privacy=privacy,
-                             progress=lambda step: status.update(step))
+                             progress=lambda step: status.update(step),
+                             previous=previous or ())
     tables = len(result.release.tables)
     if result.release.policy.mode == "dp":
         spent = result.release.restricted.extra["dp"]
@@ -157,6 +164,13 @@ def publish(
         typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
                    f"{result.hidden} not published; the audit found no hidden or derivable "
                    f"cell an outsider can narrow down ({result.audit.height} checked).")
+        earlier = result.earlier_releases
+        if year - 1 in earlier:
+            typer.echo(f"  earlier releases taken as known: {', '.join(map(str, earlier))}")
+        else:
+            typer.echo(f"  warning: no release of {year - 1} under {out} (or --previous); "
+                       "the protection could not take last year's published figures into "
+                       "account and the review makes no comparison with them")
     typer.echo(f"  open data:  {result.target / 'open'}")
     typer.echo(f"  review:     {result.target / 'review'}")
     typer.echo(f"  restricted: {result.target / 'restricted'} (privacy officer only)")

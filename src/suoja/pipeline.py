@@ -7,16 +7,20 @@ differential privacy) -> release (open/, restricted/, review/) -> audit (from op
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
+from suoja.audit import ONE
 from suoja.catalogue import Catalogue, read_catalogue
-from suoja.errors import ReleaseRefused, UsageError
+from suoja.errors import RegisterError, ReleaseRefused, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
 from suoja.pooling import LOG_COLUMNS, pool
+from suoja.protect.knowledge import pooled_groups, structural_boxes
+from suoja.protect.model import StructuralZeroError
+from suoja.protect.reasons import KNOWLEDGE_REASON
 from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
 from suoja.register import read_register
 from suoja.tables import (
@@ -41,6 +45,11 @@ class PublishResult:
     target: Path
     release: ProtectedRelease
     audit: pl.DataFrame
+
+    @property
+    def earlier_releases(self) -> list[int]:
+        """The years of the earlier releases the protection took as known."""
+        return list(self.release.restricted.extra.get("earlier_releases", []))
 
     @property
     def cells(self) -> int:
@@ -92,17 +101,16 @@ def _protect_single_count(cells: pl.DataFrame, threshold: int, unit: str) -> pl.
     )
 
 
-def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
-                    policy: Policy) -> ProtectedRelease:
-    """Compute, pool and protect every table of one year (nothing is written)."""
+MAX_ROUNDS = 12
+"""Rounds of secondary suppression across the release before the audit decides."""
+
+
+def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
+                         forced: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """Primary and secondary suppression of each population's tables on its own."""
     from suoja.protect import protect
 
-    cubes = compute_cubes(frames, catalogue, year)
-    pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
-              for name, cube in cubes.items()}
-    cubes = {name: p.cube for name, p in pooled.items()}
-    tables = compute_tables(cubes, catalogue, year)
-    logs = [p.log for p in pooled.values()]
+    codes = {d: dim.cube_codes for d, dim in catalogue.dimensions.items()}
     protected_cells: dict[str, pl.DataFrame] = {}
     for name, cube in cubes.items():
         cells = cells_frame(tables, cube, catalogue)
@@ -111,18 +119,127 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
         if cube.dimensions:
             # The engine words its reasons from the singular ("1 person", "3 persons").
             unit = unit.removesuffix("s")
-            protected_cells[name] = protect(cells, cube.domains, cube.finest,
-                                            rules=policy.suppression_rules(), unit=unit)
+            boxes = structural_boxes(catalogue.facts, name, cube.domains, codes,
+                                     pooled_groups(pooled[name].pooled))
+            try:
+                protected_cells[name] = protect(cells, cube.domains, cube.finest,
+                                                rules=policy.suppression_rules(), unit=unit,
+                                                structural=boxes, forced=forced.get(name))
+            except StructuralZeroError as e:
+                raise RegisterError("the register", [f"population {name}: {e}"]) from None
         else:
             protected_cells[name] = _protect_single_count(cells, policy.min_count, unit)
-        logs.append(_suppression_log(protected_cells[name]))
+            if name in forced:
+                protected_cells[name] = _force_single(protected_cells[name], forced[name])
+    return protected_cells
+
+
+def _force_single(cells: pl.DataFrame, forced: pl.DataFrame) -> pl.DataFrame:
+    hide = pl.col("key").is_in(forced["key"].to_list()) & (pl.col("status") == "published")
+    return cells.with_columns(
+        pl.when(hide).then(pl.lit("secondary")).otherwise(pl.col("status")).alias("status"),
+        pl.when(hide).then(None).otherwise(pl.col("published")).alias("published"),
+        pl.when(hide).then(pl.lit(KNOWLEDGE_REASON)).otherwise(pl.col("reason")).alias("reason"),
+    )
+
+
+def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str, pl.DataFrame]:
     out = {}
     for spec in catalogue.tables:
         rows = protected_cells[spec.population].filter(pl.col("table") == spec.id)
         out[spec.id] = _merge(tables[spec.id], spec.dimensions, cell_key(spec), rows)
+    return out
+
+
+def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Policy, year: int,
+                  forced: dict[str, pl.DataFrame]) -> bool:
+    """Add cells to hide for every quantity the joint audit finds; False if none can be."""
+    from suoja.protect.joint import JointAttacker, build_joint, published_partners
+
+    failed = found.filter(~pl.col("ok"))
+    rules = policy.suppression_rules()
+    codes = {d: dim.cube_codes for d, dim in catalogue.dimensions.items()}
+    codes[ONE] = ("x",)
+    joint = build_joint(views, catalogue.facts, rules, codes, [year, year - 1])
+    attacker = JointAttacker(joint, rules.time_limit)
+    wanted = {(t, k) for t, k in failed.select("table", "key").iter_rows()}
+    added = False
+    for _, table, key, _, row in joint.targets:
+        if (table, key) not in wanted:
+            continue
+        # A published zero stays published: its finest cells are known to be empty.
+        partners = [p for p in published_partners(joint, attacker, row, year) if p[3] > 0]
+        fresh = [p for p in partners if not _is_forced(forced, p)]
+        if fresh:
+            population, t, k, value = fresh[0]
+            _force(forced, population, t, k, 1, min(1, value))
+            added = True
+            continue
+        for population, t, k, value in partners:
+            up, down = _need(forced, population, t, k)
+            if down < value or up < 2 * value + 1:
+                _force(forced, population, t, k, max(1, 2 * up), min(value, max(1, 2 * down)))
+                added = True
+    return added
+
+
+def _is_forced(forced, partner) -> bool:
+    population, table, key, _ = partner
+    frame = forced.get(population)
+    return frame is not None and frame.filter((pl.col("table") == table)
+                                              & (pl.col("key") == key)).height > 0
+
+
+def _need(forced, population: str, table: str, key: str) -> tuple[int, int]:
+    frame = forced[population].filter((pl.col("table") == table) & (pl.col("key") == key))
+    return int(frame["up"].max()), int(frame["down"].max())
+
+
+def _force(forced, population: str, table: str, key: str, up: int, down: int) -> None:
+    row = pl.DataFrame({"table": [table], "key": [key], "up": [up], "down": [down],
+                        "reason": [KNOWLEDGE_REASON]})
+    frame = forced.get(population)
+    if frame is not None:
+        frame = frame.filter(~((pl.col("table") == table) & (pl.col("key") == key)))
+        row = pl.concat([frame, row])
+    forced[population] = row
+
+
+def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
+                    policy: Policy,
+                    previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
+                    ) -> ProtectedRelease:
+    """Compute, pool and protect every table of one year (nothing is written).
+
+    Each population is protected on its own first (with the structural zeros of the
+    declared facts); then the joint audit (every population, the earlier releases in
+    ``previous``, the facts and the publication rules) looks for anything an outsider
+    could still narrow down, and each such finding hides one more published cell that
+    links it (or widens one already hidden), until the joint audit passes.
+    """
+    from suoja.audit import audit_views, views_from_tables
+
+    cubes = compute_cubes(frames, catalogue, year)
+    pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
+              for name, cube in cubes.items()}
+    cubes = {name: p.cube for name, p in pooled.items()}
+    tables = compute_tables(cubes, catalogue, year)
+    earlier_views = []
+    for y, earlier in sorted((previous or {}).items()):
+        earlier_views += views_from_tables(earlier, catalogue, policy, y)
+    forced: dict[str, pl.DataFrame] = {}
+    for _ in range(MAX_ROUNDS):
+        protected_cells = _protect_populations(cubes, pooled, tables, catalogue, policy, forced)
+        out = _published_tables(tables, protected_cells, catalogue)
+        views = views_from_tables(out, catalogue, policy, year) + earlier_views
+        found = audit_views(views, catalogue, policy, year)
+        if found["ok"].all() or not _more_to_hide(found, views, catalogue, policy, year, forced):
+            break
+    logs = [p.log for p in pooled.values()]
+    logs += [_suppression_log(cells) for cells in protected_cells.values()]
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
                             register_fingerprint=register_fingerprint(frames),
-                            cells=protected_cells)
+                            cells=protected_cells, audit=found)
     return ProtectedRelease(year=year, catalogue=catalogue, policy=policy, tables=out,
                             restricted=restricted)
 
@@ -164,12 +281,16 @@ def _spend_budget(release: ProtectedRelease, out: Path, folder: Path) -> None:
 
 def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
             catalogue_path: Path | None = None, force: bool = False,
-            progress: Progress | None = None, privacy: str | None = None) -> PublishResult:
+            progress: Progress | None = None, privacy: str | None = None,
+            previous: Sequence[Path] = ()) -> PublishResult:
     """Read, validate, protect, write and audit the release of ``year`` under ``out/year``.
 
-    ``privacy`` ("suppression" or "dp") overrides the policy's ``[privacy] mode``.
+    ``privacy`` ("suppression" or "dp") overrides the policy's ``[privacy] mode``. The
+    earlier releases under ``out`` (and the release folders in ``previous``) are public:
+    protection and the audit treat every cell published there as known, and the review
+    compares with last year's published figures, never with the register.
     """
-    from suoja.audit import audit_open
+    from suoja.audit import audit_open, read_previous
     from suoja.officer import officer_review
     from suoja.release import write_release
     from suoja.review import write_review
@@ -187,15 +308,17 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     step("Reading and validating the register")
     frames = read_register(register).frames
     step("Computing and protecting the tables")
+    earlier = {}
     if policy.mode == "dp":
         release = _dp_release(frames, year, catalogue, policy, out)
     else:
-        release = protect_release(frames, year, catalogue, policy)
-    # Under differential privacy a second year would spend that year's budget again.
-    if year - 1 >= FIRST_YEAR and policy.mode != "dp":
-        step("Protecting the previous year's tables for comparisons")
-        previous = protect_release(frames, year - 1, catalogue, policy)
-        release = replace(release, previous=previous)
+        earlier = read_previous(out, year, catalogue, previous)
+        release = protect_release(frames, year, catalogue, policy, earlier)
+        if year - 1 in earlier:
+            release = replace(release, previous=ProtectedRelease(
+                year=year - 1, catalogue=catalogue, policy=policy, tables=dict(earlier[year - 1]),
+                restricted=Restricted(log=pl.DataFrame(schema=LOG_COLUMNS))))
+    release.restricted.extra["earlier_releases"] = sorted(earlier)
     audits: list[pl.DataFrame] = []
 
     def finish(folder: Path) -> None:
@@ -206,7 +329,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
             _spend_budget(release, out, folder)
         else:
             step("Auditing open/ as an outsider would")
-            result = audit_open(folder / "open", catalogue, policy)
+            result = audit_open(folder / "open", catalogue, policy, earlier, year)
         audits.append(result)
         failed = result.filter(~pl.col("ok"))
         if failed.height:

@@ -85,15 +85,17 @@ class Dimension:
             ) from None
 
 
-def atoms(dimension: Dimension, used: Sequence[str]) -> np.ndarray:
-    """Group the leaves that every code in ``used`` treats alike.
+def atoms(
+    dimension: Dimension, used: Sequence[str], extra: Sequence[np.ndarray] = ()
+) -> np.ndarray:
+    """Group the leaves that every code in ``used`` (and every mask in ``extra``) treats alike.
 
     Returns:
         ``atom_of_leaf``: for each leaf, the index of its group, numbered by first leaf.
     """
-    if not used:
+    if not used and not extra:
         return np.zeros(len(dimension.leaves), dtype=np.int64)
-    signature = np.stack([dimension.covers[code] for code in used], axis=1)
+    signature = np.stack([dimension.covers[code] for code in used] + list(extra), axis=1)
     packed = np.packbits(signature, axis=1)
     _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")

@@ -9,7 +9,7 @@ their sum keeps every feasible range, under integrality too).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,13 @@ import scipy.sparse as sp
 from suoja.protect.cube import Dimension, atoms
 
 Hierarchies = Mapping[str, Mapping[str, str]]
+ZeroBox = tuple[str, Mapping[str, Collection[str]]]
+"""A structural zero: a name and, per dimension, the leaf codes of combinations that
+cannot occur (every finest cell whose leaves all fall in the box is 0 by definition)."""
+
+
+class StructuralZeroError(ValueError):
+    """The true counts put units where a declared fact says none can be."""
 
 
 @dataclass(frozen=True)
@@ -241,17 +248,62 @@ def _check_sums(cells: pl.DataFrame, coord: np.ndarray, sums: np.ndarray) -> Non
         )
 
 
+def _structural(
+    dimensions: Sequence[Dimension], amaps: Sequence[np.ndarray], shape: tuple[int, ...],
+    boxes: Sequence[ZeroBox],
+) -> tuple[np.ndarray, list[str]]:
+    """Combinations of atoms that lie wholly inside a structural-zero box, and box names."""
+    n = int(np.prod(shape))
+    zero = np.zeros(n, dtype=bool)
+    names = []
+    coords = np.unravel_index(np.arange(n), shape) if boxes else ()
+    for name, box in boxes:
+        inside = np.ones(n, dtype=bool)
+        for d, (dimension, amap) in enumerate(zip(dimensions, amaps, strict=True)):
+            if dimension.name not in box:
+                continue
+            leaf_in = _box_masks(dimension, [(name, box)])[0]
+            # An atom is inside when every one of its leaves is.
+            atom_out = np.zeros(int(amap.max()) + 1, dtype=bool)
+            atom_out[amap[~leaf_in]] = True
+            inside &= ~atom_out[coords[d]]
+        zero |= inside
+        names.append(name)
+    return zero, names
+
+
+def _box_masks(dimension: Dimension, boxes: Sequence[ZeroBox]) -> list[np.ndarray]:
+    """Leaves inside each box that restricts ``dimension`` (kept apart in the atoms)."""
+    leaves = np.array(dimension.leaves, dtype=object)
+    return [np.isin(leaves, list(box[dimension.name])) for _, box in boxes
+            if dimension.name in box]
+
+
+def _check_structural(values: np.ndarray, zero: np.ndarray, boxes: Sequence[ZeroBox]) -> None:
+    if values[zero].any():
+        names = ", ".join(name for name, _ in boxes)
+        raise StructuralZeroError(
+            f"{int(values[zero].sum())} unit(s) fall in combinations that the declared "
+            f"fact(s) {names} rule out"
+        )
+
+
 def _assemble(
     cells: pl.DataFrame,
     domains: Mapping[str, Sequence[str]],
     hierarchies: Hierarchies | None,
     zero_rows: np.ndarray,
     finest: pl.DataFrame | None,
+    structural: Sequence[ZeroBox] = (),
 ) -> LinearModel:
-    """Build the model; ``zero_rows`` marks cells known to be 0 (their finest cells go)."""
+    """Build the model; ``zero_rows`` marks cells known to be 0 (their finest cells go),
+    ``structural`` the combinations that cannot occur (they go too)."""
     dims = tuple(domains)
     dimensions = _dimensions(cells, domains, hierarchies)
-    amaps = tuple(atoms(d, cells[d.name].unique().sort().to_list()) for d in dimensions)
+    amaps = tuple(
+        atoms(d, cells[d.name].unique().sort().to_list(), _box_masks(d, structural))
+        for d in dimensions
+    )
     shape = tuple(int(a.max()) + 1 for a in amaps)
     if int(np.prod(shape, dtype=np.float64)) > MAX_COMBINATIONS:
         raise ValueError(f"the cube has {np.prod(shape):.0f} finest combinations; too many")
@@ -263,7 +315,9 @@ def _assemble(
         _check_sums(cells, coord, incidence @ combo_values)
     zero_coords = np.unique(coord[zero_rows])
     covered = np.diff(incidence.tocsc().indptr) > 0
-    dropped = np.zeros(incidence.shape[1], dtype=bool)
+    dropped, _ = _structural(dimensions, amaps, shape, structural)
+    if combo_values is not None:
+        _check_structural(combo_values, dropped, structural)
     dropped[incidence[zero_coords].indices] = True
     kept = np.flatnonzero(covered & ~dropped)
     kept_matrix = incidence[:, kept].tocsr()
@@ -298,6 +352,7 @@ def build_model(
     hierarchies: Hierarchies | None = None,
     *,
     drop_zeros: bool = True,
+    structural: Sequence[ZeroBox] = (),
 ) -> LinearModel:
     """Build the linear model of one population from its cells and finest counts.
 
@@ -309,6 +364,7 @@ def build_model(
         hierarchies: Optional ``child -> parent`` codes per dimension.
         drop_zeros: Drop the finest cells under every zero cell. Pass False when zero
             cells may be hidden (``zeros_sensitive``).
+        structural: Structural zeros (declared facts): finest cells that cannot occur.
 
     Returns:
         The model, with cells sorted by table and key.
@@ -316,22 +372,25 @@ def build_model(
     Raises:
         ValueError: The frames are malformed, a code is unknown, or a cell does not
             equal the sum of its finest cells.
+        StructuralZeroError: A finest cell ruled out by ``structural`` holds units.
     """
     cells = check_cells(cells, list(domains), "value")
     zero_rows = (cells["value"] == 0).to_numpy() if drop_zeros else np.zeros(cells.height, bool)
-    return _assemble(cells, domains, hierarchies, zero_rows, finest)
+    return _assemble(cells, domains, hierarchies, zero_rows, finest, structural)
 
 
 def public_model(
     cells: pl.DataFrame,
     domains: Mapping[str, Sequence[str]],
     hierarchies: Hierarchies | None = None,
+    structural: Sequence[ZeroBox] = (),
 ) -> LinearModel:
-    """The model an outsider can build from published cells (``published``, null = hidden)."""
+    """The model an outsider can build from published cells (``published``, null = hidden)
+    and the structural zeros everyone knows."""
     cells = check_cells(cells.drop("value", strict=False), list(domains), None)
     if "published" not in cells.columns:
         raise ValueError("the cells frame lacks the column published")
     if cells.filter(pl.col("published") < 0).height:
         raise ValueError("a published cell is negative")
     zero_rows = (cells["published"] == 0).fill_null(False).to_numpy()
-    return _assemble(cells, domains, hierarchies, zero_rows, None)
+    return _assemble(cells, domains, hierarchies, zero_rows, None, structural)

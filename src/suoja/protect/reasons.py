@@ -91,6 +91,13 @@ def _primary_reason(
     )
 
 
+KNOWLEDGE_REASON = (
+    "secondary suppression across the release: with this cell published, an outsider who "
+    "combines it with another population's tables, last year's release or a declared fact "
+    "of the data could narrow down another hidden cell"
+)
+
+
 def describe(
     model: LinearModel,
     state: State,
@@ -114,6 +121,10 @@ def describe(
             status.append("primary")
             published.append(None)
             reason.append(_primary_reason(namer, value, single.get(form), rules, unit))
+        elif form not in state.causes:
+            status.append("secondary")
+            published.append(None)
+            reason.append(state.need_reasons.get(form, KNOWLEDGE_REASON))
         else:
             status.append("secondary")
             published.append(None)

@@ -48,6 +48,10 @@ class State:
     entries: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     touched: list[frozenset[int]] = field(default_factory=list)
     causes: dict[int, Cause] = field(default_factory=dict)
+    need: dict[int, tuple[float, float]] = field(default_factory=dict)
+    """How far some hidden forms must be able to move, up or down (cells hidden because
+    of what an outsider knows beyond this population; see ``suoja.protect.joint``)."""
+    need_reasons: dict[int, str] = field(default_factory=dict)
 
     def apply(self, change: Change, singleton: int | None) -> list[int]:
         """Record a change as a certificate and hide what it moves; returns new forms."""
@@ -92,6 +96,10 @@ def certified(
             continue
         lo, hi = min(lo, delta), max(hi, delta)
     value = int(state.values[form]) - offset
+    if form in state.need and without is None:
+        up, down = state.need[form]
+        if lo > -down and hi < up:
+            return False
     return rules.range_ok(value + lo, value + hi)
 
 
@@ -177,6 +185,8 @@ def protect_form(
     ``shift`` is subtracted from the form's value (see ``offset``).
     """
     up, down = deltas_needed(int(state.values[form]) - shift, rules)
+    if form in state.need and singleton is None:
+        up, down = max(up, state.need[form][0]), max(down, state.need[form][1])
     fixed = None if singleton is None else np.array([singleton])
     added: list[int] = []
     for widen in range(3):

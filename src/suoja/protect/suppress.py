@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from suoja.protect.defend import Defender
-from suoja.protect.model import Hierarchies, LinearModel, build_model
+from suoja.protect.model import Hierarchies, LinearModel, ZeroBox, build_model
 from suoja.protect.optimal import optimal_pattern
 from suoja.protect.primary import (
     form_facts,
@@ -29,6 +29,7 @@ def _model(
     finest: pl.DataFrame | None,
     hierarchies: Hierarchies | None,
     rules: SuppressionRules,
+    structural: Sequence[ZeroBox] = (),
 ) -> LinearModel:
     if isinstance(cells, LinearModel):
         if cells.values is None:
@@ -41,7 +42,8 @@ def _model(
         return cells
     if domains is None or finest is None:
         raise ValueError("protect needs domains and finest counts with a cells frame")
-    return build_model(cells, domains, finest, hierarchies, drop_zeros=not rules.zeros_sensitive)
+    return build_model(cells, domains, finest, hierarchies, drop_zeros=not rules.zeros_sensitive,
+                       structural=structural)
 
 
 def _stages(rules: SuppressionRules) -> list[SuppressionRules]:
@@ -51,10 +53,34 @@ def _stages(rules: SuppressionRules) -> list[SuppressionRules]:
     return [replace(rules, threshold=t) for t in range(1, rules.threshold + 1)]
 
 
+def _forced(model: LinearModel, forced: pl.DataFrame | None) -> dict[int, tuple[float, float]]:
+    """Forms of the cells that must be hidden, with how far each must be able to move."""
+    if forced is None or forced.is_empty():
+        return {}
+    found = forced.join(model.cells.select("table", "key", "__form"), on=["table", "key"],
+                        how="inner")
+    need: dict[int, tuple[float, float]] = {}
+    for form, up, down in found.select("__form", "up", "down").iter_rows():
+        old = need.get(form, (0.0, 0.0))
+        need[form] = (max(old[0], float(up)), max(old[1], float(down)))
+    return need
+
+
+def _forced_reasons(model: LinearModel, forced: pl.DataFrame | None) -> dict[int, str]:
+    if forced is None or "reason" not in forced.columns:
+        return {}
+    found = forced.join(model.cells.select("table", "key", "__form"), on=["table", "key"],
+                        how="inner")
+    return dict(zip(found["__form"].to_list(), found["reason"].to_list(), strict=True))
+
+
 def choose_pattern(
-    model: LinearModel, rules: SuppressionRules
+    model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None
 ) -> tuple[State, np.ndarray, dict[int, int]]:
-    """Hide the primary forms and enough others; returns the state, primaries, single map."""
+    """Hide the primary forms and enough others; returns the state, primaries, single map.
+
+    ``forced`` (``table``, ``key``, ``up``, ``down``) names cells that must be hidden too,
+    able to move at least ``up`` and ``down`` units without an outsider noticing."""
     facts = form_facts(model)
     values = facts["value"]
     relations = find_relations(model.cells, model.dimensions)
@@ -65,9 +91,13 @@ def choose_pattern(
         can_hide &= ~facts["grand_total"]
     defender = Defender(model, weights(facts), can_hide, rules.time_limit)
     state = State(values=values, hidden=np.zeros(len(values), dtype=bool))
+    state.need = _forced(model, forced)
+    state.need_reasons = _forced_reasons(model, forced)
+    must = np.zeros(len(values), dtype=bool)
+    must[list(state.need)] = True
     for stage in _stages(rules):
         primary = primary_forms(model, values, stage, single)
-        state.hidden |= primary
+        state.hidden |= primary | must
         if rules.method == "optimal":
             optimal_pattern(defender, state, stage)
         secure(defender, state, stage)
@@ -83,6 +113,8 @@ def protect(
     rules: SuppressionRules | None = None,
     *,
     unit: str = "person",
+    structural: Sequence[ZeroBox] = (),
+    forced: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Choose which cells to hide so that no hidden cell can be computed.
 
@@ -94,6 +126,9 @@ def protect(
         hierarchies: Optional ``child -> parent`` codes per dimension.
         rules: The rules; defaults to ``SuppressionRules()``.
         unit: What is counted, singular (``"person"``, ``"event"``), for the reasons.
+        structural: Structural zeros from the declared facts (``suoja.protect.knowledge``).
+        forced: Cells that must be hidden as well (``table``, ``key``, ``up``, ``down``):
+            cells an outsider could use beside other populations or earlier releases.
 
     Returns:
         The cells sorted by table and key with ``status`` (published, primary or
@@ -105,6 +140,6 @@ def protect(
         ProtectionError: Grand totals may not be hidden and nothing else protects a cell.
     """
     rules = rules or SuppressionRules()
-    model = _model(cells, domains, finest, hierarchies, rules)
-    state, primary, single = choose_pattern(model, rules)
+    model = _model(cells, domains, finest, hierarchies, rules, structural)
+    state, primary, single = choose_pattern(model, rules, forced)
     return describe(model, state, primary, single, rules, unit)
