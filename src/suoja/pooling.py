@@ -1,10 +1,10 @@
 """Pooling: small categories of a dimension join ``_O`` (Muut maat / Other countries).
 
 A category is pooled when it has fewer than threshold units in the population's reference
-table (the largest one with that dimension), and then in every table of that population,
-so that it is never shown in one table and pooled in its sibling. Categories with no units
-are pooled too: listing them apart would name the countries that do have clients. When ``_O`` itself stays under the threshold, more
-categories join it, smallest first. Codes for unknown values (``_U``) are never pooled.
+table (the one with that dimension over the widest slice of the population), and then in
+every table of that population, so that it is never shown in one table and pooled in its
+sibling. Categories with no units are pooled too: listing them apart would name the
+countries that do have clients. Codes for unknown values (``_U``) are never pooled.
 """
 
 from __future__ import annotations
@@ -38,35 +38,31 @@ def _counts(cube: Cube, spec: TableSpec, dim: str) -> dict[str, int]:
 
 
 def choose_pool(counts: dict[str, dict[str, int]], poolable: tuple[str, ...],
-                threshold: int) -> tuple[set[str], dict[str, str]]:
+                threshold: int, reference: str | None = None) -> tuple[set[str], dict[str, str]]:
     """The codes to pool, given each table's counts per code, and why each was pooled.
 
-    The reference is the table with the largest total (the first such in catalogue order):
-    a code with fewer than ``threshold`` units there is pooled in every table. A code
-    shown in the reference but small in a sibling table stays shown there and is hidden
-    by primary suppression. Then, while ``_O`` of any table holds 1..threshold-1 units,
-    the smallest shown code (in that table) joins it.
+    A code with fewer than ``threshold`` units in the reference table is pooled in every
+    table of the population; every other code is shown. The rule is public (the methods
+    note states it), so it is exactly what an outsider may assume: a pooled code is below
+    the threshold in the reference table, a shown one is not. ``_O`` is never topped up
+    with larger codes (that would break the rule); when it is small, primary suppression
+    hides it. The reference is ``reference``, or the first table given.
 
     >>> sorted(choose_pool({"t": {"A": 9, "B": 3, "C": 2}}, ("A", "B", "C"), 5)[0])
     ['B', 'C']
     >>> sorted(choose_pool({"t": {"A": 9, "B": 3}}, ("A", "B"), 5)[0])
-    ['A', 'B']
+    ['B']
     """
-    totals = {t: sum(c.values()) for t, c in counts.items()}
-    reference = max(counts, key=lambda t: (totals[t], -list(counts).index(t)))
+    reference = reference or next(iter(counts))
     why = {code: f"small:{reference}" for code in poolable
            if counts[reference].get(code, 0) < threshold}
-    while True:
-        short = [t for t, c in counts.items()
-                 if 0 < sum(c.get(code, 0) for code in why) < threshold]
-        liftable = [(t, [c for c in poolable if c not in why and counts[t].get(c, 0) > 0])
-                    for t in short]
-        liftable = [(t, candidates) for t, candidates in liftable if candidates]
-        if not liftable:  # _O is fine, or nothing can lift it: primary suppression hides it
-            return set(why), why
-        name, candidates = liftable[0]
-        smallest = min(candidates, key=lambda code: (counts[name][code], poolable.index(code)))
-        why[smallest] = "lift:" + name
+    return set(why), why
+
+
+def reference_table(specs: list[TableSpec]) -> TableSpec:
+    """The reference table of a pooled dimension: the one with the fewest ``where`` codes
+    (the widest slice of the population), the first such in catalogue order."""
+    return min(specs, key=lambda s: len(s.where))
 
 
 def _reason(why: str, table: str, count: int, threshold: int, unit: str, other_label: str) -> str:
@@ -96,7 +92,7 @@ def pool(cube: Cube, catalogue: Catalogue, dims: tuple[str, ...], threshold: int
         keep = set(catalogue.dimensions[dim].cube_only) | {UNKNOWN}
         poolable = tuple(c for c in cube.domains[dim] if c not in keep)
         counts = {s.id: _counts(cube, s, dim) for s in free}
-        codes, why = choose_pool(counts, poolable, threshold)
+        codes, why = choose_pool(counts, poolable, threshold, reference_table(free).id)
         other_label = label(catalogue.dimensions[dim].codelist, OTHER, "en")
         pooled[dim] = tuple(c for c in poolable if c in codes)
         for spec in free:
