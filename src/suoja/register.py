@@ -221,12 +221,21 @@ def read_raw(folder: Path) -> tuple[dict[str, RawFile], list[str]]:
         raise UsageError(f"{folder}: no such folder (the register extract is a folder of files)")
     raw: dict[str, RawFile] = {}
     absent: list[str] = []
+    unreadable: list[RegisterError] = []
     for name in FILES:
         path = find_file(folder, name)
         if path is None:
             absent.append(name)
-        else:
+            continue
+        try:
             raw[name] = read_text(path, name)
+        except RegisterError as e:
+            unreadable.append(e)  # keep reading: every unreadable file is named in one run
+    if len(unreadable) == 1:
+        raise unreadable[0]
+    if unreadable:
+        raise RegisterError(str(folder), [p for e in unreadable for p in e.problems],
+                            sum(e.more for e in unreadable))
     return raw, absent
 
 
