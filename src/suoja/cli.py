@@ -130,9 +130,15 @@ def publish(
     force: Annotated[bool, typer.Option(help="Replace an existing release.")] = False,
     privacy: Annotated[str | None, typer.Option(
         help="suppression or dp: overrides the policy's [privacy] mode.")] = None,
+    allow_empty_year: Annotated[bool, typer.Option(
+        help="Publish YEAR even if nothing in the register is dated in it (all zeros).")
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     """Compute, protect, audit and write the release of YEAR into OUT/YEAR.
+
+    A year in which nothing of the register is dated is refused (exit 2) unless
+    --allow-empty-year is given.
 
     Example:
 
@@ -146,6 +152,7 @@ def publish(
     with user_errors(debug), console.status("Publishing") as status:
         result = run_publish(year, register or default_register(), out, policy_path=policy,
                              catalogue_path=catalogue, force=force, privacy=privacy,
+                             allow_empty_year=allow_empty_year,
                              progress=lambda step: status.update(step))
     tables = len(result.release.tables)
     if result.release.policy.mode == "dp":

@@ -18,7 +18,7 @@ from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
 from suoja.pooling import LOG_COLUMNS, pool
 from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
-from suoja.register import read_register
+from suoja.register import check_year_has_data, read_register
 from suoja.tables import (
     cell_key,
     cells_frame,
@@ -164,10 +164,13 @@ def _spend_budget(release: ProtectedRelease, out: Path, folder: Path) -> None:
 
 def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
             catalogue_path: Path | None = None, force: bool = False,
-            progress: Progress | None = None, privacy: str | None = None) -> PublishResult:
+            progress: Progress | None = None, privacy: str | None = None,
+            allow_empty_year: bool = False) -> PublishResult:
     """Read, validate, protect, write and audit the release of ``year`` under ``out/year``.
 
     ``privacy`` ("suppression" or "dp") overrides the policy's ``[privacy] mode``.
+    A year in which nothing of the register is dated is refused unless
+    ``allow_empty_year`` (a deliberate release of zeros).
     """
     from suoja.audit import audit_open
     from suoja.officer import officer_review
@@ -186,6 +189,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     catalogue = read_catalogue(catalogue_path)
     step("Reading and validating the register")
     frames = read_register(register).frames
+    if not allow_empty_year:
+        check_year_has_data(frames, year, register)
     step("Computing and protecting the tables")
     if policy.mode == "dp":
         release = _dp_release(frames, year, catalogue, policy, out)

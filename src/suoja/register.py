@@ -254,6 +254,44 @@ def typed(raw: RawFile) -> pl.DataFrame:
     return raw.frame.with_columns(cast_expression(c, t).alias(c) for c, t in schema.items())
 
 
+def dated_years(frames: dict[str, pl.DataFrame]) -> list[int]:
+    """The years in which anything of the extract is dated, in order.
+
+    Every date column counts: applications received or decided, client periods started or
+    ended, exploitation identified, reflection periods granted.
+    """
+    years: set[int] = set()
+    for name, frame in frames.items():
+        for column, dtype in SCHEMAS.get(name, {}).items():
+            if dtype == pl.Date and column in frame.columns:
+                years.update(frame[column].dt.year().drop_nulls().unique().to_list())
+    return sorted(years)
+
+
+def _spans(years: list[int]) -> str:
+    """``[2006, 2007, 2008, 2010]`` as ``2006–2008, 2010``."""
+    spans: list[list[int]] = []
+    for year in years:
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def check_year_has_data(frames: dict[str, pl.DataFrame], year: int, source: Path) -> None:
+    """Refuse a year in which nothing of the extract is dated (a release of zeros)."""
+    years = dated_years(frames)
+    if year in years:
+        return
+    covered = f"its dates cover {_spans(years)}" if years else "it holds no dated rows"
+    raise UsageError(
+        f"{source}: nothing in the register extract is dated in {year} (no applications, "
+        f"decisions, client periods, exploitation events or reflection periods); {covered}. "
+        "Publish one of those years, or use --allow-empty-year to publish a year of zeros "
+        "on purpose")
+
+
 def read_register(folder: Path, *, max_problems: int = 50) -> Register:
     """Read and validate a register extract; raise RegisterError listing every problem."""
     from suoja.validate import validate_raw
