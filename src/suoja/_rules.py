@@ -116,7 +116,8 @@ def _events_rules(events: pl.DataFrame, file: str, persons: pl.DataFrame,
         .group_by("person_id", "period_start").agg(pl.len().alias("primaries"),
                                                     pl.col(ROW).min().alias("_event_row"))
     )
-    victim_periods = periods.join(persons.filter(pl.col("role") == "VICTIM").select("person_id"),
+    # A period without a valid start is already a listed problem; it cannot hold events.
+    victim_periods = periods.filter(pl.col("start").is_not_null()).join(persons.filter(pl.col("role") == "VICTIM").select("person_id"),
                                   on="person_id", how="semi")
     counted = victim_periods.join(primaries, left_on=["person_id", "start"],
                                   right_on=["person_id", "period_start"], how="left")

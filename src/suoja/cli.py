@@ -133,12 +133,18 @@ def publish(
     previous: Annotated[list[Path] | None, typer.Option(
         help="An earlier release (folder) the public already has; repeatable. Earlier "
              "years under OUT are always used.")] = None,
+    allow_empty_year: Annotated[bool, typer.Option(
+        help="Publish YEAR even if nothing in the register is dated in it (all zeros).")
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
     """Compute, protect, audit and write the release of YEAR into OUT/YEAR.
 
     Every earlier release under OUT (and each --previous folder) counts as public: the
     protection and the audit treat its cells as known.
+
+    A year in which nothing of the register is dated is refused (exit 2) unless
+    --allow-empty-year is given.
 
     Example:
 
@@ -152,6 +158,7 @@ def publish(
     with user_errors(debug), console.status("Publishing") as status:
         result = run_publish(year, register or default_register(), out, policy_path=policy,
                              catalogue_path=catalogue, force=force, privacy=privacy,
+                             allow_empty_year=allow_empty_year,
                              progress=lambda step: status.update(step),
                              previous=previous or ())
     tables = len(result.release.tables)

@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 
+SHOWN_CHARACTERS = 60
+"""At most this many characters of a user's value appear in a message."""
+
+
+def clip(value: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value quoted for a message, cut to ``limit`` characters.
+
+    Example:
+        >>> clip("Kainuu")
+        "'Kainuu'"
+        >>> clip("x" * 100, 5)
+        "'xxxxx…' (100 characters)"
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit] + '…'!r} ({len(value)} characters)"
+
+
 class SuojaError(Exception):
     """A problem the user can fix. The CLI shows the message without a traceback."""
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from suoja._table_input import COUNT, Hierarchy, UserTable, read_table
 from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import read_policy
 from suoja.release import OWNER_ONLY_FILE, atomic_folder
@@ -28,81 +29,90 @@ class ProtectedTable:
     secondary: int
 
 
-def _hierarchies(specs: list[str]) -> dict[str, dict[str, str]]:
+def _hierarchies(specs: list[str]) -> dict[str, Hierarchy]:
     from suoja.protect.generic import read_code_parent_csv, read_hrc
 
-    result: dict[str, dict[str, str]] = {}
+    result: dict[str, Hierarchy] = {}
     for spec in specs:
         dim, sep, file = spec.partition("=")
+        dim = dim.strip()
         if not sep or not dim or not file:
             raise UsageError(f"--hierarchy {spec!r}: expected DIM=FILE")
         path = Path(file)
         if not path.is_file():
             raise UsageError(f"--hierarchy {spec!r}: no such file {path}")
+        if dim in result:
+            raise UsageError(f"--hierarchy names {dim!r} twice; give one file per dimension")
         try:
-            result[dim] = read_hrc(path) if path.suffix.lower() == ".hrc" \
+            parents = read_hrc(path) if path.suffix.lower() == ".hrc" \
                 else read_code_parent_csv(path)
-        except ValueError as e:
+        except (ValueError, UnicodeDecodeError) as e:
             raise UsageError(f"{path}: {e}") from None
+        result[dim] = Hierarchy(path, parents)
     return result
 
 
-def _read_table(path: Path, count: str, dims: str | None) -> tuple[pl.DataFrame, list[str]]:
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
-    try:
-        frame = pl.read_csv(path, infer_schema=False)
-    except pl.exceptions.PolarsError as e:
-        raise UsageError(f"{path}: not a readable CSV file ({e})") from None
-    if count not in frame.columns:
-        raise UsageError(f"{path}: no count column {count!r}; columns: {', '.join(frame.columns)}")
-    names = [d.strip() for d in dims.split(",")] if dims else \
-        [c for c in frame.columns if c != count]
-    unknown = [d for d in names if d not in frame.columns]
-    if unknown:
-        raise UsageError(f"{path}: no column {unknown[0]!r}; columns: {', '.join(frame.columns)}")
-    counts = frame[count].str.strip_chars().str.to_integer(strict=False)
-    bad = frame.with_row_index("row", offset=2).filter(counts.is_null() | (counts < 0))
-    if bad.height:
-        row = bad.row(0, named=True)
-        raise UsageError(f"{path}, row {row['row']}, column {count}: {row[count]!r} is not a "
-                         "count (a whole number >= 0)")
-    return frame.with_columns(counts.alias(count)), names
+def _output_names(table: UserTable) -> tuple[str, str]:
+    """The published value and status columns: ``value`` and ``status`` unless taken."""
+    value = "value" if "value" not in table.dims else table.count
+    taken = {*table.dims, value}
+    status = next(n for n in ("status", "obs_status", "status_flag") if n not in taken)
+    return value, status
+
+
+def _write(table: UserTable, result: pl.DataFrame, folder: Path) -> tuple[Path, Path]:
+    value, status = _output_names(table)
+    table_path = folder / table.path.name
+    result.select(*[pl.col(p).alias(d) for p, d in zip(table.private_dims, table.dims,
+                                                        strict=True)],
+                  pl.col("published").alias(value),
+                  pl.when(pl.col("status") == "published").then(None)
+                  .otherwise(pl.lit("C")).alias(status)).write_csv(table_path)
+    log_path = folder / "suppression_log.csv"
+    result.filter(pl.col("status") != "published").select(
+        table.public_expr("key").alias("cell"), pl.col(COUNT).alias("original"),
+        pl.col("status").alias("rule"), table.public_expr("reason").alias("reason"),
+    ).write_csv(log_path)
+    log_path.chmod(OWNER_ONLY_FILE)
+    return table_path, log_path
 
 
 def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[str],
                 margins_given: bool, policy_path: Path | None, out: Path | None,
                 force: bool) -> ProtectedTable:
-    """Protect one CSV frequency table and write it with its log (atomically)."""
+    """Protect one CSV frequency table and write it with its log (atomically).
+
+    Every column name works: the table is protected under private names and written back
+    under the user's. The published value and status columns are ``value`` and ``status``,
+    unless a dimension has that name (then the count's name and ``obs_status``).
+    """
     from suoja.audit import published_only
     from suoja.protect.audit import audit
+    from suoja.protect.cube import TOTAL
     from suoja.protect.generic import protect_frequency_table
 
     policy = read_policy(policy_path)
     rules = policy.suppression_rules()
-    frame, names = _read_table(path, count, dims)
-    parents = _hierarchies(hierarchies)
+    files = _hierarchies(hierarchies)
+    table = read_table(path, count=count, dims=dims, hierarchies=files,
+                       margins_given=margins_given)
+    names = dict(zip(table.dims, table.private_dims, strict=True))
+    parents = {names[d]: h.parents for d, h in files.items()}
     try:
-        result = protect_frequency_table(frame, names, count, parents, margins_given, rules)
+        result = protect_frequency_table(table.frame, table.private_dims, COUNT, parents,
+                                         margins_given, rules, row_offset=2)
     except ValueError as e:
-        raise UsageError(f"{path}: {e}") from None
-    public = published_only(result.rename({count: "value"}))
-    domains = {d: sorted(set(frame[d]) - {"_T", *parents.get(d, {}).values()}) for d in names}
+        raise UsageError(f"{path}: {table.public(str(e))}") from None
+    public = published_only(result.rename({COUNT: "value"}))
+    domains = {d: sorted(set(result[d]) - {TOTAL, *parents.get(d, {}).values()})
+               for d in table.private_dims}
     checked = audit(public, domains, parents, rules)
     if checked.height and not checked["ok"].all():
         raise ReleaseRefused(f"{path}: the audit found a hidden cell an outsider can narrow "
                              "down too far; nothing was written")
     target = out or path.with_name(f"{path.stem}-protected")
     with atomic_folder(target, force=force) as folder:
-        table_path = folder / path.name
-        result.select(*names, pl.col("published").alias("value"),
-                      pl.when(pl.col("status") == "published").then(None)
-                      .otherwise(pl.lit("C")).alias("status")).write_csv(table_path)
-        log_path = folder / "suppression_log.csv"
-        result.filter(pl.col("status") != "published").select(
-            pl.col("key").alias("cell"), pl.col(count).alias("original"),
-            pl.col("status").alias("rule"), "reason").write_csv(log_path)
-        log_path.chmod(OWNER_ONLY_FILE)
+        _write(table, result, folder)
     statuses = result["status"].value_counts()
     tally = dict(zip(statuses["status"], statuses["count"], strict=True))
     return ProtectedTable(target / path.name, target / "suppression_log.csv", result.height,

@@ -22,7 +22,7 @@ from suoja.protect.knowledge import pooled_groups, structural_boxes
 from suoja.protect.model import StructuralZeroError
 from suoja.protect.reasons import KNOWLEDGE_REASON
 from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
-from suoja.register import read_register
+from suoja.register import check_year_has_data, read_register
 from suoja.tables import (
     cell_key,
     cells_frame,
@@ -282,13 +282,15 @@ def _spend_budget(release: ProtectedRelease, out: Path, folder: Path) -> None:
 def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
             catalogue_path: Path | None = None, force: bool = False,
             progress: Progress | None = None, privacy: str | None = None,
-            previous: Sequence[Path] = ()) -> PublishResult:
+            previous: Sequence[Path] = (), allow_empty_year: bool = False) -> PublishResult:
     """Read, validate, protect, write and audit the release of ``year`` under ``out/year``.
 
     ``privacy`` ("suppression" or "dp") overrides the policy's ``[privacy] mode``. The
     earlier releases under ``out`` (and the release folders in ``previous``) are public:
     protection and the audit treat every cell published there as known, and the review
-    compares with last year's published figures, never with the register.
+    compares with last year's published figures, never with the register. A year in
+    which nothing of the register is dated is refused unless ``allow_empty_year`` (a
+    deliberate release of zeros).
     """
     from suoja.audit import audit_open, read_previous
     from suoja.officer import officer_review
@@ -307,6 +309,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     catalogue = read_catalogue(catalogue_path)
     step("Reading and validating the register")
     frames = read_register(register).frames
+    if not allow_empty_year:
+        check_year_has_data(frames, year, register)
     step("Computing and protecting the tables")
     earlier = {}
     if policy.mode == "dp":

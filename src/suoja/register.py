@@ -7,13 +7,13 @@ cast to its contract type. Codes stay strings (``01`` stays ``01``). Nothing is 
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from suoja.errors import RegisterError, UsageError
+from suoja._csv import StructureError, read_text_csv
+from suoja.errors import RegisterError, UsageError, clip
 
 FILES: tuple[str, ...] = (
     "persons",
@@ -78,6 +78,13 @@ class RawFile:
     path: Path
     frame: pl.DataFrame
     missing_columns: tuple[str, ...] = ()
+    bad_columns: tuple[tuple[str, str], ...] = ()
+    """Columns present but of a type that holds no values of the contract (and why)."""
+
+    @property
+    def unusable(self) -> tuple[str, ...]:
+        """Columns whose values cannot be checked: missing or of an unusable type."""
+        return self.missing_columns + tuple(c for c, _ in self.bad_columns)
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ def find_file(folder: Path, name: str) -> Path | None:
     return found[0] if found else None
 
 
-def _text_frame_from_csv(path: Path) -> pl.DataFrame:
+def _text_frame_from_csv(path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -122,33 +129,69 @@ def _text_frame_from_csv(path: Path) -> pl.DataFrame:
             ],
         ) from None
     try:
-        return pl.read_csv(
-            io.BytesIO(data), infer_schema=False
-        )
-    except pl.exceptions.PolarsError as e:
-        raise RegisterError(str(path), [f"{path.name}: not a readable CSV file ({e})"]) from None
+        return read_text_csv(data), {}
+    except StructureError as e:
+        raise RegisterError(str(path), [f"{path.name}, {p}" for p in e.problems], e.more) from None
 
 
-def _text_frame_from_parquet(path: Path) -> pl.DataFrame:
+UNREADABLE = (Exception, pl.exceptions.PanicException)
+"""What a parser may raise on a user's broken file (a panic is not an ``Exception``)."""
+
+
+def _unreadable(path: Path, kind: str, error: BaseException) -> RegisterError:
+    """A file the parser cannot open, with the start of the parser's reason only."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return RegisterError(str(path), [f"{path.name}: not a readable {kind} file "
+                                     f"({clip(reason, 100)})"])
+
+
+def _as_text(column: pl.Series) -> pl.Series:
+    """A Parquet column as text: dates as ISO dates, date-times only at midnight."""
+    if column.dtype == pl.Date:
+        return column.dt.strftime("%Y-%m-%d")
+    if column.dtype == pl.Datetime:
+        midnight = column.dt.time() == pl.time(0)
+        return pl.select(pl.when(midnight).then(column.dt.strftime("%Y-%m-%d"))
+                         .otherwise(column.dt.strftime("%Y-%m-%d %H:%M:%S"))).to_series()
+    return column.cast(pl.String)
+
+
+def _text_frame_from_parquet(path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
     try:
         frame = pl.read_parquet(path)
-    except Exception as e:  # any parser failure is the user's file
-        raise RegisterError(str(path), [f"{path.name}: not a readable Parquet file ({e})"]) from None
-    return frame.with_columns(
-        pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] in (pl.Date, pl.Datetime) else pl.col(c)
-        for c in frame.columns
-    ).cast(pl.String)
+    except UNREADABLE as e:  # any parser failure is the user's file
+        raise _unreadable(path, "Parquet", e) from None
+    columns, bad = [], {}
+    for name in frame.columns:
+        try:
+            columns.append(_as_text(frame[name]).alias(name))
+        except UNREADABLE:
+            bad[name] = f"the column's Parquet type {frame.schema[name]} holds no plain values"
+            columns.append(pl.Series(name, [None] * frame.height, pl.String))
+    return pl.DataFrame(columns, height=frame.height), bad
 
 
-def _text_frame_from_xlsx(path: Path) -> pl.DataFrame:
+def _text_frame_from_xlsx(path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
     try:
-        frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0)
-    except Exception as e:  # any parser failure is the user's file
-        raise RegisterError(str(path), [f"{path.name}: not a readable Excel file ({e})"]) from None
+        frame = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0)
+    except UNREADABLE as e:  # any parser failure is the user's file
+        raise _unreadable(path, "Excel", e) from None
+    if not frame.height:
+        raise RegisterError(str(path), [f"{path.name}, row 1: the first sheet is empty "
+                                        "(rule: a header row, then one row per record)"])
+    header = [str(v) if v is not None else "" for v in frame.row(0)]
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise RegisterError(str(path), [f"{path.name}, row 1: column {h!r} appears "
+                                        f"{header.count(h)} times in the header (rule: each "
+                                        "column once; remove or rename the copies)"
+                                        for h in twice])
+    frame = frame.slice(1).cast(pl.String)
+    frame.columns = header
     # Excel keeps dates as date-times: "2025-03-14 00:00:00" is the date 2025-03-14.
-    return frame.cast(pl.String).with_columns(
+    return frame.with_columns(
         pl.col(pl.String).str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(\.0+)?$", "$1")
-    )
+    ), {}
 
 
 _READERS = {
@@ -160,15 +203,16 @@ _READERS = {
 
 def read_text(path: Path, name: str) -> RawFile:
     """Read one file with every column as text and add the spreadsheet row number."""
-    frame = _READERS[path.suffix](path)
-    frame = frame.with_columns(
-        pl.col(pl.String).str.strip_chars().replace("", None)
-    ).with_row_index(ROW, offset=2)
+    frame, bad = _READERS[path.suffix](path)
     expected = SCHEMAS[name]
     missing = tuple(c for c in expected if c not in frame.columns)
     present = [c for c in expected if c in frame.columns]
-    frame = frame.select(ROW, *present, *[pl.lit(None, pl.String).alias(c) for c in missing])
-    return RawFile(name=name, path=path, frame=frame, missing_columns=missing)
+    frame = frame.select(
+        *[pl.col(c).str.strip_chars().replace("", None) for c in present],
+        *[pl.lit(None, pl.String).alias(c) for c in missing],
+    ).with_row_index(ROW, offset=2)
+    return RawFile(name=name, path=path, frame=frame, missing_columns=missing,
+                   bad_columns=tuple((c, bad[c]) for c in expected if c in bad))
 
 
 def read_raw(folder: Path) -> tuple[dict[str, RawFile], list[str]]:
@@ -177,12 +221,21 @@ def read_raw(folder: Path) -> tuple[dict[str, RawFile], list[str]]:
         raise UsageError(f"{folder}: no such folder (the register extract is a folder of files)")
     raw: dict[str, RawFile] = {}
     absent: list[str] = []
+    unreadable: list[RegisterError] = []
     for name in FILES:
         path = find_file(folder, name)
         if path is None:
             absent.append(name)
-        else:
+            continue
+        try:
             raw[name] = read_text(path, name)
+        except RegisterError as e:
+            unreadable.append(e)  # keep reading: every unreadable file is named in one run
+    if len(unreadable) == 1:
+        raise unreadable[0]
+    if unreadable:
+        raise RegisterError(str(folder), [p for e in unreadable for p in e.problems],
+                            sum(e.more for e in unreadable))
     return raw, absent
 
 
@@ -199,6 +252,44 @@ def typed(raw: RawFile) -> pl.DataFrame:
     """Cast a text frame to the contract schema (the row column is kept)."""
     schema = SCHEMAS[raw.name]
     return raw.frame.with_columns(cast_expression(c, t).alias(c) for c, t in schema.items())
+
+
+def dated_years(frames: dict[str, pl.DataFrame]) -> list[int]:
+    """The years in which anything of the extract is dated, in order.
+
+    Every date column counts: applications received or decided, client periods started or
+    ended, exploitation identified, reflection periods granted.
+    """
+    years: set[int] = set()
+    for name, frame in frames.items():
+        for column, dtype in SCHEMAS.get(name, {}).items():
+            if dtype == pl.Date and column in frame.columns:
+                years.update(frame[column].dt.year().drop_nulls().unique().to_list())
+    return sorted(years)
+
+
+def _spans(years: list[int]) -> str:
+    """``[2006, 2007, 2008, 2010]`` as ``2006–2008, 2010``."""
+    spans: list[list[int]] = []
+    for year in years:
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
+
+
+def check_year_has_data(frames: dict[str, pl.DataFrame], year: int, source: Path) -> None:
+    """Refuse a year in which nothing of the extract is dated (a release of zeros)."""
+    years = dated_years(frames)
+    if year in years:
+        return
+    covered = f"its dates cover {_spans(years)}" if years else "it holds no dated rows"
+    raise UsageError(
+        f"{source}: nothing in the register extract is dated in {year} (no applications, "
+        f"decisions, client periods, exploitation events or reflection periods); {covered}. "
+        "Publish one of those years, or use --allow-empty-year to publish a year of zeros "
+        "on purpose")
 
 
 def read_register(folder: Path, *, max_problems: int = 50) -> Register:

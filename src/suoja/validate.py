@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from suoja import codelists
+from suoja.errors import clip
 from suoja.register import FILES, ROW, SCHEMAS, RawFile, typed
 
 OPTIONAL_COLUMNS: dict[str, set[str]] = {
@@ -40,7 +41,7 @@ class Problem:
     def __str__(self) -> str:
         where = self.file + (f", row {self.row}" if self.row is not None else "")
         where += f", column {self.column}" if self.column else ""
-        value = f": {self.value!r}" if self.value is not None else ""
+        value = f": {clip(self.value)}" if self.value is not None else ""
         return f"{where}{value}: {self.rule}"
 
     def as_dict(self) -> dict[str, object]:
@@ -67,9 +68,9 @@ class ValidationReport:
         """Rows per file and the years the extract covers."""
         years: list[int] = []
         if "applications" in self.frames and self.frames["applications"].height:
-            years += self.frames["applications"]["received"].dt.year().to_list()
+            years += self.frames["applications"]["received"].dt.year().drop_nulls().to_list()
         if "client_periods" in self.frames and self.frames["client_periods"].height:
-            years += self.frames["client_periods"]["start"].dt.year().to_list()
+            years += self.frames["client_periods"]["start"].dt.year().drop_nulls().to_list()
         return {
             "source": str(self.source),
             "valid": self.valid,
@@ -81,12 +82,17 @@ class ValidationReport:
 
 
 class _Collector:
-    """Keeps the first ``cap`` problems and counts the rest."""
+    """Keeps the first ``cap`` problems and counts the rest.
+
+    A value that fails its type is null afterwards; a later rule finding that null (say,
+    "required when ...") at the same place repeats the first problem, so it is dropped.
+    """
 
     def __init__(self, cap: int) -> None:
         self.cap = cap
         self.problems: list[Problem] = []
         self.more = 0
+        self.failed_type: dict[tuple[str, str], list[int]] = {}
 
     def add(self, problem: Problem) -> None:
         if len(self.problems) < self.cap:
@@ -96,6 +102,8 @@ class _Collector:
 
     def add_rows(self, file: str, bad: pl.DataFrame, column: str | None, rule: str) -> None:
         """Add one problem per row of ``bad`` (which has ROW and, if named, ``column``)."""
+        if column and (file, column) in self.failed_type:
+            bad = bad.filter(~pl.col(ROW).is_in(self.failed_type[file, column]))
         room = max(self.cap - len(self.problems), 0)
         for row in bad.head(room).iter_rows(named=True):
             value = row.get(column) if column else None
@@ -131,17 +139,21 @@ def allowed_codes() -> dict[tuple[str, str], frozenset[str]]:
 def _check_columns(raw: RawFile, out: _Collector) -> None:
     for column in raw.missing_columns:
         out.add(Problem(raw.path.name, 1, column, None, "required column is missing from the header"))
+    for column, reason in raw.bad_columns:
+        expected = {pl.Date: "dates", pl.Int64: "integers"}.get(SCHEMAS[raw.name][column], "text")
+        out.add(Problem(raw.path.name, None, column, None, f"{reason} (expected {expected})"))
 
 
 def _check_types(raw: RawFile, frame: pl.DataFrame, out: _Collector) -> None:
     for column, dtype in SCHEMAS[raw.name].items():
-        if column in raw.missing_columns:
+        if column in raw.unusable:
             continue
         if dtype in (pl.Date, pl.Int64):
             bad = raw.frame.filter(pl.col(column).is_not_null() & frame[column].is_null())
-            rule = ("not a date that exists (ISO 8601, YYYY-MM-DD)" if dtype == pl.Date
-                    else "not a whole number")
+            rule = ("not a date that exists (expected a date as ISO 8601, YYYY-MM-DD)"
+                    if dtype == pl.Date else "not a whole number (expected an integer)")
             out.add_rows(raw.path.name, bad, column, rule)
+            out.failed_type[raw.path.name, column] = bad[ROW].to_list()
         if column not in OPTIONAL_COLUMNS[raw.name]:
             bad = raw.frame.filter(pl.col(column).is_null())
             out.add_rows(raw.path.name, bad, column, "required value is empty")
@@ -149,7 +161,7 @@ def _check_types(raw: RawFile, frame: pl.DataFrame, out: _Collector) -> None:
 
 def _check_codes(raw: RawFile, out: _Collector) -> None:
     for (name, column), allowed in allowed_codes().items():
-        if name != raw.name or column in raw.missing_columns:
+        if name != raw.name or column in raw.unusable:
             continue
         bad = raw.frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(list(allowed)))
         listed = ", ".join(sorted(allowed)) if len(allowed) <= 12 else f"{len(allowed)} codes"
@@ -173,7 +185,7 @@ def validate_raw(
         _check_types(file, frame, out)
         _check_codes(file, out)
         frames[name] = frame
-    if all(name in frames for name in FILES) and not any(f.missing_columns for f in raw.values()):
+    if all(name in frames for name in FILES) and not any(f.unusable for f in raw.values()):
         names = {name: raw[name].path.name for name in FILES}
         check_relations(frames, names, out)
     report = ValidationReport(source=folder, problems=out.problems, more=out.more)

@@ -110,7 +110,8 @@ def complete_table(
     return table.with_columns(pl.lit(TABLE).alias("table"), _key(dims).alias("key"))
 
 
-def _check_margins(frame: pl.DataFrame, computed: pl.DataFrame, dims: list[str], count: str):
+def _check_margins(frame: pl.DataFrame, computed: pl.DataFrame, dims: list[str], count: str,
+                   row_offset: int = 1) -> None:
     """Given margins must equal the sums of their leaves; raise naming the first bad row."""
     joined = frame.with_row_index("__row").join(
         computed.select(*dims, pl.col(count).alias("__sum")), on=dims, how="left"
@@ -120,7 +121,7 @@ def _check_margins(frame: pl.DataFrame, computed: pl.DataFrame, dims: list[str],
         row = bad.sort("__row").row(0, named=True)
         where = ", ".join(f"{d}={row[d]}" for d in dims)
         raise ValueError(
-            f"row {row['__row'] + 1} ({where}): {count} is {row[count]} but its parts add "
+            f"row {row['__row'] + row_offset} ({where}): {count} is {row[count]} but its parts add "
             f"up to {row['__sum'] if row['__sum'] is not None else 'nothing (unknown code)'}"
         )
 
@@ -132,6 +133,8 @@ def protect_frequency_table(
     hierarchies: Mapping[str, Mapping[str, str]] | None = None,
     margins_given: bool = False,
     rules: SuppressionRules | None = None,
+    *,
+    row_offset: int = 1,
 ) -> pl.DataFrame:
     """Protect one frequency table of any shape.
 
@@ -143,6 +146,8 @@ def protect_frequency_table(
         margins_given: Whether the frame already holds the totals (``_T``) and parent
             codes. If so they are checked; otherwise they are computed.
         rules: The rules; defaults to ``SuppressionRules()``.
+        row_offset: The number messages give the frame's first row (2 for a CSV file
+            whose header is row 1, as a spreadsheet shows it).
 
     Returns:
         Every cell of the complete table (all codes, zeros included) with ``status``,
@@ -158,6 +163,12 @@ def protect_frequency_table(
     frame = frame.with_columns(pl.col(d).cast(pl.String) for d in dims)
     if frame[count].null_count() or (frame[count] < 0).any():
         raise ValueError(f"column {count!r} has a missing or negative count")
+    for d in dims:
+        empty = frame.with_row_index("__row").filter(pl.col(d).str.strip_chars()
+                                                     .replace("", None).is_null())
+        if empty.height:
+            raise ValueError(f"row {empty['__row'][0] + row_offset}, column {d}: the code is "
+                             "empty")
     hierarchies = hierarchies or {}
     parent_codes = {d: {TOTAL, *hierarchies.get(d, {}).values()} for d in dims}
     is_leaf = pl.all_horizontal(~pl.col(d).is_in(list(parent_codes[d])) for d in dims)
@@ -168,9 +179,12 @@ def protect_frequency_table(
     ]
     table = complete_table(leaves, dimensions, count)
     if margins_given:
-        _check_margins(frame, table, dims, count)
+        _check_margins(frame, table, dims, count, row_offset)
     elif leaves.height != frame.height:
-        raise ValueError("the table holds totals or parent codes; pass margins_given=True")
+        first = frame.with_row_index("__row").filter(~is_leaf).row(0, named=True)
+        where = ", ".join(f"{d}={first[d]}" for d in dims)
+        raise ValueError(f"row {first['__row'] + row_offset} ({where}) is a total or parent "
+                         "code, but the table was not said to hold its margins")
     cells = table.rename({count: "value"}).select("table", "key", *dims, "value")
     finest = leaves.group_by(dims).agg(pl.col(count).sum().alias("value"))
     domains = {d.name: list(d.leaves) for d in dimensions}

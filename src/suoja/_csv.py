@@ -1,0 +1,150 @@
+"""Read a user's CSV file as text columns, refusing a broken structure row by row.
+
+Polars reads the file; but its errors quote the rest of the file and advise parser
+options, and it reads a short row as empty values and a repeated header column as a
+renamed copy. So the structure is checked first: with Python's ``csv`` module when the file
+holds a quote character, or by counting commas per line (fast, vectorised) when it holds
+none. Every message names the row as a spreadsheet shows it (the header is row 1) and
+quotes at most a few dozen characters of the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+
+import numpy as np
+import polars as pl
+
+from suoja.errors import clip
+
+MAX_LISTED = 10
+"""Structural problems listed per file; the rest are counted."""
+
+_CSV_ERRORS = {
+    "unexpected end of data": "a quote opens in this row and never closes, so the rest of "
+                              "the file would be one value (rule: a value that starts with "
+                              '" ends with ")',
+    "expected after": 'text follows a closing quote (rule: a quoted value ends with " '
+                      "followed by a comma or the end of the row)",
+}
+
+
+class StructureError(Exception):
+    """The CSV file is not a table: each item of ``problems`` names a row and the rule."""
+
+    def __init__(self, problems: list[str], more: int = 0) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.more = more
+
+
+def _duplicates(header: list[str]) -> list[str]:
+    twice = [name for name, n in Counter(header).items() if n > 1]
+    return [f"row 1: column {name!r} appears {header.count(name)} times in the header "
+            "(rule: each column once; remove or rename the copies)" for name in twice]
+
+
+def _ragged(rows: list[tuple[int, int]], total: int, width: int) -> tuple[list[str], int]:
+    """Messages for the first ragged rows, and how many more there are."""
+    listed = [f"row {row} has {n} field(s), the header has {width} (rule: one value per "
+              "header column; a value holding a comma must be quoted)"
+              for row, n in rows[:MAX_LISTED]]
+    return listed, total - len(listed)
+
+
+def _unquoted_counts(data: bytes) -> np.ndarray:
+    """Fields per line of a file without quotes (0 for a blank line)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == ord("\n"))
+    if not data.endswith(b"\n"):
+        ends = np.append(ends, len(raw))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    has_cr = np.zeros(len(ends), dtype=bool)
+    nonempty = lengths > 0
+    has_cr[nonempty] = raw[ends[nonempty] - 1] == ord("\r")
+    commas = np.flatnonzero(raw == ord(","))
+    counts = np.diff(np.searchsorted(commas, ends), prepend=0) + 1
+    return np.where(lengths - has_cr > 0, counts, 0)
+
+
+def _check_unquoted(data: bytes) -> None:
+    counts = _unquoted_counts(data)
+    if not len(counts):
+        return
+    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split(",")
+    problems = _duplicates(header)
+    bad = np.flatnonzero((counts != len(header)) & (counts > 0))
+    listed, more = _ragged([(int(i) + 1, int(counts[i])) for i in bad[:MAX_LISTED]],
+                           len(bad), len(header))
+    if problems or listed:
+        raise StructureError(problems + listed, more)
+
+
+def _line(text: str, index: int) -> str:
+    """Line ``index`` (0-based) of ``text``, without splitting the whole text."""
+    start = 0
+    for _ in range(index):
+        start = text.find("\n", start) + 1
+        if not start:
+            return ""
+    end = text.find("\n", start)
+    return text[start:end if end >= 0 else len(text)].rstrip("\r")
+
+
+def _check_quoted(text: str) -> None:
+    # A quote that never closes makes the rest of the file one value: let it grow so
+    # that the reader names the real cause instead of a value that is too long.
+    limit = csv.field_size_limit(max(len(text) + 1, csv.field_size_limit()))
+    try:
+        _scan_quoted(text)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _scan_quoted(text: str) -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[str] = []
+    ragged: list[tuple[int, int]] = []
+    header: list[str] | None = None
+    row, line = 0, 0
+    try:
+        for record in reader:
+            row, line = row + 1, reader.line_num
+            if header is None:
+                header = record
+                problems += _duplicates(header)
+            elif record and len(record) != len(header):
+                ragged.append((row, len(record)))
+    except csv.Error as e:
+        rule = next((r for key, r in _CSV_ERRORS.items() if key in str(e)),
+                    "not a well-formed CSV row")
+        problems.append(f"row {row + 1}: {rule}; the row starts {clip(_line(text, line))}")
+    listed, more = _ragged(ragged, len(ragged), len(header or []))
+    if problems or listed:
+        raise StructureError(problems + listed, more)
+
+
+def read_text_csv(data: bytes) -> pl.DataFrame:
+    """Read UTF-8 CSV bytes with every column as text.
+
+    Raises:
+        StructureError: A row is malformed, ragged, or the header repeats a column.
+    """
+    if b'"' in data:
+        _check_quoted(data.decode("utf-8"))
+    else:
+        _check_unquoted(data)
+    try:
+        return pl.read_csv(io.BytesIO(data), infer_schema=False)
+    except pl.exceptions.NoDataError:
+        raise StructureError(["row 1: the file is empty (rule: a header row, then one row per "
+                              "record)"]) from None
+    except pl.exceptions.PolarsError:
+        # Python's reader found the rows well formed (a stray quote inside a value, say):
+        # build the frame from its rows rather than repeat the parser's complaint.
+        records = [r for r in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))]
+        header, body = records[0], [r or [""] * len(records[0]) for r in records[1:]]
+        return pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
