@@ -82,7 +82,7 @@ def protect(
     hierarchies: Hierarchies | None = None,
     rules: SuppressionRules | None = None,
     *,
-    unit: str = "person",
+    unit: str | tuple[str, str] = "person",
 ) -> pl.DataFrame:
     """Choose which cells to hide so that no hidden cell can be computed.
 
@@ -93,7 +93,8 @@ def protect(
         finest: Non-zero finest counts (not needed with a model).
         hierarchies: Optional ``child -> parent`` codes per dimension.
         rules: The rules; defaults to ``SuppressionRules()``.
-        unit: What is counted, singular (``"person"``, ``"event"``), for the reasons.
+        unit: What is counted, for the reasons: its singular and plural
+            (``("child", "children")``), or a singular that takes an "s".
 
     Returns:
         The cells sorted by table and key with ``status`` (published, primary or

@@ -126,6 +126,16 @@ def chart_view(chart: Chart, facts: Facts, m: Messages, folder: Path, date: str)
                      any_hidden)
 
 
+def contact(release: ProtectedRelease, lang: str) -> dict[str, str] | None:
+    """The catalogue's ``[metadata.contact]`` in one language, or None without one."""
+    raw = release.catalogue.metadata.get("contact")
+    if not raw:
+        return None
+    helpline = raw.get("helpline")
+    return {"name": raw["name"][lang], "email": raw["email"], "url": raw["url"],
+            "helpline": helpline[lang] if helpline else ""}
+
+
 def _languages(lang: str) -> list[dict[str, Any]]:
     return [{"code": other, "name": Messages(other).t("meta.switch"),
              "href": f"review.{other}.html", "current": other == lang} for other in LANGUAGES]
@@ -147,6 +157,7 @@ def render_html(release: ProtectedRelease, what: Content, m: Messages,
         "open_href": OPEN_DATA,
         "contents": [(anchor, m.t(key, year=year, date=date)) for anchor, key in SECTIONS],
         "table_title": lambda table: release.catalogue.table(table).title[m.lang],
+        "contact": contact(release, m.lang),
     }
     return environment().get_template("review.html.j2").render(context)
 
