@@ -110,6 +110,7 @@ def chart_view(chart: Chart, facts: Facts, m: Messages, folder: Path, date: str)
         values=[[m.cell(chart.figure(code, c)) for c in chart.drawn]
                 for code, _ in chart.drawn_series],
         hidden=m.t("hidden.alt"), hidden_note=m.t("chart.hidden_note"),
+        split=m.t("hidden.split"), split_note=m.t("chart.split_note"),
         axis=m.t("chart.events" if "forms" in chart.id or "sectors" in chart.id
                  else "chart.persons"),
         number=lambda v: m.num(int(v)) if float(v).is_integer() else m.decimal(v),
