@@ -168,7 +168,7 @@ def test_oldest_age_groups_absent_when_the_rest_is_hidden(release, tmp_path):
     """Two hidden groups apart: no range, and the sum cannot be taken from the margin."""
     hidden = with_cells(release, "new_clients", {("_T", "Y40T49"): None, ("_T", "Y18T29"): None})
     en = page_text(render(hidden, tmp_path, ("en",))["en"])
-    assert "or over" not in en and "Together," not in en and " 11 " not in en
+    assert "aged 50 or over" not in en and "Together," not in en and " 11 " not in en
 
 
 # ---- a hidden split with a published total is drawn as that total ----
