@@ -222,7 +222,7 @@ def test_babel_formats():
     assert (fi.decimal(2.5), sv.decimal(2.5), en.decimal(2.5)) == ("2,5", "2,5", "2.5")
     assert fi.fig(Figure(None, 3, 5)) == "alle viisi"
     assert en.fig(Figure(None, 3, 5)) == "fewer than five"
-    assert sv.fig(Figure(None, None, 5)) == "ej publicerat antal"
+    assert sv.fig(Figure(None, None, 5)) == "ett opublicerat antal"
 
 
 def test_year_end_date_per_language(pages):
