@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
+from babel.numbers import format_decimal
+
 from suoja import codelists
 from suoja._resources import data_dir
 from suoja._toml import check_keys, load, texts
@@ -38,6 +41,17 @@ class Population:
     name: str
     dimensions: tuple[str, ...]
     unit: dict[str, str]
+    unit_one: dict[str, str] | None = None
+
+    def count(self, n: int, lang: str = "en") -> str:
+        """``n`` units in words, singular or plural by Babel's rule: "1 person", "3 persons"."""
+        one = self.unit_one[lang] if self.unit_one else self.unit[lang]
+        word = one if Locale.parse(lang).plural_form(n) == "one" else self.unit[lang]
+        return f"{format_decimal(n, locale=lang)} {word}"
+
+    def units(self, lang: str = "en") -> tuple[str, str]:
+        """The unit's singular and plural."""
+        return (self.unit_one or self.unit)[lang], self.unit[lang]
 
 
 @dataclass(frozen=True)
@@ -103,15 +117,18 @@ def _dimension(name: str, raw: Any) -> Dimension:
 
 def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Population:
     where = f"populations.{name}"
-    check_keys(raw, where, {"dimensions", "unit"}, {"dimensions", "unit"}, CatalogueError)
+    check_keys(raw, where, {"dimensions", "unit", "unit_one"}, {"dimensions", "unit"},
+               CatalogueError)
     if name not in POPULATIONS:
         raise CatalogueError(f"{where}: unknown population; known: {', '.join(POPULATIONS)}")
     for dim in raw["dimensions"]:
         if dim not in dimensions:
             raise CatalogueError(f"{where}.dimensions: unknown dimension {dim!r}; "
                                  f"known: {', '.join(sorted(dimensions))}")
+    one = texts(raw["unit_one"], f"{where}.unit_one", CatalogueError) if "unit_one" in raw \
+        else None
     return Population(name, tuple(raw["dimensions"]), texts(raw["unit"], f"{where}.unit",
-                                                             CatalogueError))
+                                                             CatalogueError), one)
 
 
 def _table(index: int, raw: Any, populations: dict[str, Population],

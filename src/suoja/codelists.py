@@ -2,7 +2,8 @@
 
 Validation checks register codes against these lists, the tables take their categories
 (zeros included) from them, and the release and the review take their labels from them.
-Country names come from pycountry's ISO 3166-1 data and its translations.
+Country names come from pycountry's ISO 3166-1 data and its translations, except names
+in index form (with a comma), which come from CLDR through Babel.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import tomllib
 from functools import cache
 
 import pycountry
+from babel import Locale
 
 from suoja._resources import data_dir
 
@@ -50,11 +52,26 @@ def _country_translations(lang: str) -> gettext.NullTranslations:
 
 
 @cache
+def _territories(lang: str) -> dict[str, str]:
+    return dict(Locale.parse(lang).territories)
+
+
+@cache
 def citizenship_labels() -> dict[str, dict[str, str]]:
     """ISO 3166-1 alpha-3 codes (plus XXA, XXX and _O) with their labels."""
     labels: dict[str, dict[str, str]] = {}
     for country in sorted(pycountry.countries, key=lambda c: c.alpha_3):
         name = getattr(country, "common_name", None) or country.name
+        if ", " in name and country.alpha_2 in _territories("en"):
+            # An index form ("Congo, The Democratic Republic of the"): a sentence needs the
+            # name as people say it, which CLDR (through Babel) gives in every language.
+            labels[country.alpha_3] = {
+                lang: _territories(lang)[country.alpha_2] for lang in LANGUAGES
+            }
+            if " - " in labels[country.alpha_3]["en"]:  # CLDR's "Congo - Kinshasa"
+                head, _, tail = name.partition(", ")
+                labels[country.alpha_3]["en"] = f"{tail.removeprefix('The ')} {head}"
+            continue
         labels[country.alpha_3] = {
             lang: _country_translations(lang).gettext(name) for lang in LANGUAGES
         }

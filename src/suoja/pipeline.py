@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from suoja.audit import ONE
-from suoja.catalogue import Catalogue, read_catalogue
+from suoja.catalogue import Catalogue, Population, read_catalogue
 from suoja.errors import RegisterError, ReleaseRefused, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
 from suoja.pooling import LOG_COLUMNS, pool
@@ -90,14 +90,17 @@ def _suppression_log(protected: pl.DataFrame) -> pl.DataFrame:
                          pl.col("status").alias("rule"), pl.col("reason")).cast(LOG_COLUMNS)
 
 
-def _protect_single_count(cells: pl.DataFrame, threshold: int, unit: str) -> pl.DataFrame:
+def _protect_single_count(cells: pl.DataFrame, threshold: int,
+                          population: Population) -> pl.DataFrame:
     """A population published as one count: nothing to compute it from, so primary only."""
     small = pl.col("value").is_between(1, threshold - 1)
+    reason = pl.col("value").map_elements(
+        lambda n: f"{population.count(n)}, below the threshold of {threshold}",
+        return_dtype=pl.String)
     return cells.with_columns(
         pl.when(small).then(pl.lit("primary")).otherwise(pl.lit("published")).alias("status"),
         pl.when(small).then(None).otherwise(pl.col("value")).alias("published"),
-        pl.when(small).then(pl.format("{} " + unit + ", below the threshold of " + str(threshold),
-                                      pl.col("value"))).alias("reason"),
+        pl.when(small).then(reason).alias("reason"),
     )
 
 
@@ -115,20 +118,19 @@ def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Po
     for name, cube in cubes.items():
         cells = cells_frame(tables, cube, catalogue)
         cells = pl.concat([cells, implicit_cells(cells, catalogue, name, cube.domains, "value")])
-        unit = catalogue.populations[name].unit["en"]
+        population = catalogue.populations[name]
         if cube.dimensions:
-            # The engine words its reasons from the singular ("1 person", "3 persons").
-            unit = unit.removesuffix("s")
             boxes = structural_boxes(catalogue.facts, name, cube.domains, codes,
                                      pooled_groups(pooled[name].pooled))
             try:
                 protected_cells[name] = protect(cells, cube.domains, cube.finest,
-                                                rules=policy.suppression_rules(), unit=unit,
+                                                rules=policy.suppression_rules(),
+                                                unit=population.units("en"),
                                                 structural=boxes, forced=forced.get(name))
             except StructuralZeroError as e:
                 raise RegisterError("the register", [f"population {name}: {e}"]) from None
         else:
-            protected_cells[name] = _protect_single_count(cells, policy.min_count, unit)
+            protected_cells[name] = _protect_single_count(cells, policy.min_count, population)
             if name in forced:
                 protected_cells[name] = _force_single(protected_cells[name], forced[name])
     return protected_cells

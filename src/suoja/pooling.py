@@ -65,16 +65,17 @@ def reference_table(specs: list[TableSpec]) -> TableSpec:
     return min(specs, key=lambda s: len(s.where))
 
 
-def _reason(why: str, table: str, count: int, threshold: int, unit: str, other_label: str) -> str:
+def _reason(why: str, table: str, counted: str, threshold: int, other_label: str) -> str:
+    """Why a code is pooled; ``counted`` is its count with the unit ("1 person")."""
     kind, _, other = why.partition(":")
     pooled = f"{other_label} ({OTHER})"
     if kind == "small" and other == table:
-        return f"{count} {unit}, below the threshold of {threshold}: counted in {pooled} instead"
+        return f"{counted}, below the threshold of {threshold}: counted in {pooled} instead"
     if kind == "small":
-        return (f"{count} {unit} here; fewer than {threshold} in {other}, so pooled into "
+        return (f"{counted} here; fewer than {threshold} in {other}, so pooled into "
                 f"{pooled} in every table of this population (never shown in one table and "
                 "pooled in another)")
-    return (f"{count} {unit}, pooled into {pooled} so that {pooled} in {other} reaches the "
+    return (f"{counted}, pooled into {pooled} so that {pooled} in {other} reaches the "
             f"threshold of {threshold}")
 
 
@@ -84,7 +85,7 @@ def pool(cube: Cube, catalogue: Catalogue, dims: tuple[str, ...], threshold: int
     logs: list[dict[str, object]] = []
     pooled: dict[str, tuple[str, ...]] = {}
     finest, domains = cube.finest, dict(cube.domains)
-    unit = catalogue.populations[cube.population].unit["en"]
+    population = catalogue.populations[cube.population]
     for dim in (d for d in dims if d in cube.dimensions):
         free = [s for s in specs if dim in s.dimensions]
         if not free:
@@ -102,8 +103,8 @@ def pool(cube: Cube, catalogue: Catalogue, dims: tuple[str, ...], threshold: int
                     key = ";".join(f"{d}={code if d == dim else TOTAL}" for d in spec.dimensions)
                     logs.append({"table": spec.id, "cell": key, "original": n, "published": OTHER,
                                  "rule": "pooled",
-                                 "reason": _reason(why[code], spec.id, n, threshold, unit,
-                                                    other_label)})
+                                 "reason": _reason(why[code], spec.id, population.count(n),
+                                                    threshold, other_label)})
         finest = finest.with_columns(
             pl.when(pl.col(dim).is_in(list(codes))).then(pl.lit(OTHER)).otherwise(pl.col(dim))
             .alias(dim))

@@ -134,8 +134,8 @@ def portal_metadata(catalogue: Catalogue, year: int) -> PortalMetadata:
     pub, contact = raw["publisher"], raw["contact"]
     check_keys(pub, "metadata.publisher", {"name", "uri", "type"}, {"name", "uri", "type"},
                CatalogueError)
-    check_keys(contact, "metadata.contact", {"name", "email", "url"}, {"name", "email", "url"},
-               CatalogueError)
+    check_keys(contact, "metadata.contact", {"name", "email", "url", "helpline"},
+               {"name", "email", "url"}, CatalogueError)
     if not isinstance(contact["email"], str) or not EMAIL.match(contact["email"]):
         raise CatalogueError(f"metadata.contact.email: not an e-mail address: "
                              f"{contact['email']!r}")

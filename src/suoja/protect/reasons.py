@@ -6,15 +6,27 @@ from collections import defaultdict
 
 import numpy as np
 import polars as pl
+from babel import Locale
 
 from suoja.protect.model import LinearModel
 from suoja.protect.relations import Relation, find_relations, relations_by_row
 from suoja.protect.rules import SuppressionRules
 from suoja.protect.secure import State
 
+ENGLISH = Locale.parse("en")  # the reasons are for the privacy officer, in English
 
-def _units(n: int, unit: str) -> str:
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+Unit = str | tuple[str, str]
+
+
+def _forms(unit: Unit) -> tuple[str, str]:
+    """Singular and plural of a unit; a bare singular takes an "s"."""
+    return unit if isinstance(unit, tuple) else (unit, f"{unit}s")
+
+
+def _units(n: int, unit: Unit) -> str:
+    one, other = _forms(unit)
+    return f"{n} {one if ENGLISH.plural_form(n) == 'one' else other}"
 
 
 class _Namer:
@@ -55,7 +67,7 @@ class _Namer:
         return any(self.coord_row[r] == row for r in self.rows_of_form[form])
 
 
-def _secondary_reason(namer: _Namer, form: int, row: int, state: State, unit: str) -> str:
+def _secondary_reason(namer: _Namer, form: int, row: int, state: State, unit: Unit) -> str:
     cause = state.causes[form]
     target = namer.representative(cause.target, namer.tables[row])
     relation = namer.link(form, cause.target)
@@ -75,12 +87,14 @@ def _secondary_reason(namer: _Namer, form: int, row: int, state: State, unit: st
         text = f"hidden so that {what} cannot be computed from {namer.name(relation.total)}"
     if cause.singleton is not None:
         alone = namer.representative(cause.singleton, namer.tables[row])
-        text += f", not even by the one {unit} who alone makes up {namer.name(alone)}"
+        one = _forms(unit)[0]
+        who = "the one person who" if one == "person" else f"the person behind the one {one} that"
+        text += f", not even by {who} alone makes up {namer.name(alone)}"
     return text
 
 
 def _primary_reason(
-    namer: _Namer, value: int, margin_row: int | None, rules: SuppressionRules, unit: str
+    namer: _Namer, value: int, margin_row: int | None, rules: SuppressionRules, unit: Unit
 ) -> str:
     if 1 <= value < rules.threshold:
         return f"{_units(value, unit)}, below the threshold of {rules.threshold}"
@@ -104,7 +118,7 @@ def describe(
     primary: np.ndarray,
     single: dict[int, int],
     rules: SuppressionRules,
-    unit: str,
+    unit: Unit,
 ) -> pl.DataFrame:
     """The cells with status, published value, reason and the cell each one protects."""
     namer = _Namer(model)

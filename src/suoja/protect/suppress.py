@@ -112,7 +112,7 @@ def protect(
     hierarchies: Hierarchies | None = None,
     rules: SuppressionRules | None = None,
     *,
-    unit: str = "person",
+    unit: str | tuple[str, str] = "person",
     structural: Sequence[ZeroBox] = (),
     forced: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
@@ -125,7 +125,8 @@ def protect(
         finest: Non-zero finest counts (not needed with a model).
         hierarchies: Optional ``child -> parent`` codes per dimension.
         rules: The rules; defaults to ``SuppressionRules()``.
-        unit: What is counted, singular (``"person"``, ``"event"``), for the reasons.
+        unit: What is counted, for the reasons: its singular and plural
+            (``("child", "children")``), or a singular that takes an "s".
         structural: Structural zeros from the declared facts (``suoja.protect.knowledge``).
         forced: Cells that must be hidden as well (``table``, ``key``, ``up``, ``down``):
             cells an outsider could use beside other populations or earlier releases.

@@ -226,8 +226,17 @@ class Facts:
         return Change(now, before, str(self.release.year - 1))
 
     def subtotal(self, table: str, dim: str, codes: tuple[str, ...], **fixed: str) -> Figure:
-        """The sum of some categories, published only when every one of them is."""
+        """The sum of some categories, when the published figures give it.
+
+        Either every one of them is published, or the margin and every other category
+        are (the sum is then the margin minus the others: what any reader can compute).
+        Under noise the second way is not taken: noisy cells do not add up.
+        """
         values = [self.get(table, **{**fixed, dim: c}).value for c in codes]
-        if any(v is None for v in values):
+        if all(v is not None for v in values):
+            return Figure(sum(v for v in values if v is not None), threshold=self.threshold)
+        whole = self.get(table, **fixed).value
+        rest = [i.figure.value for i in self.items(table, dim, **fixed) if i.code not in codes]
+        if self.noisy or whole is None or any(v is None for v in rest):
             return Figure(None, None, self.threshold)
-        return Figure(sum(v for v in values if v is not None), threshold=self.threshold)
+        return Figure(whole - sum(v for v in rest if v is not None), threshold=self.threshold)

@@ -1,7 +1,10 @@
 """The message catalogues (``messages/{fi,sv,en}.toml``) and Babel formatting per locale.
 
 A message is a string with ``{name}`` fields, or a table of plural forms (``one``,
-``other``) chosen by Babel's plural rule for the ``count`` field. Values are formatted
+``other``) chosen by Babel's plural rule for the ``count`` field (by default the ``n``
+field). A plural table may add a ``hidden`` form: the whole sentence for a count the
+tables withhold, so that no language has to fit "an unpublished number of" into a slot
+made for a number. Values are formatted
 here, by type: ``Figure`` (a number, or the words for a hidden one), ``int`` (a number),
 ``float`` (a percentage), lists (joined as the language joins them), ``str`` as it is.
 """
@@ -22,7 +25,7 @@ from suoja import codelists
 from suoja.review.figures import Figure, Item
 
 LANGUAGES: tuple[str, ...] = ("fi", "sv", "en")
-PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
+PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other", "hidden"})
 HIDDEN_SYMBOL = ".."
 
 
@@ -99,6 +102,12 @@ class Messages:
         """The label of a code in this language."""
         return codelists.label(codelist, code, self.lang)
 
+    def age_range(self, low: int | None, high: int | None) -> str:
+        """Ages ``low`` to ``high`` (None: open-ended) as a sentence names them."""
+        if high is None:
+            return self.t("age_range.open", low=low)
+        return self.t("age_range.closed", low=low, high=high)
+
     def join(self, parts: Iterable[str]) -> str:
         """``a, b and c`` as the language writes it."""
         return format_list(list(parts), locale=self.locale)
@@ -123,6 +132,8 @@ class Messages:
         if isinstance(count, Item):
             count = count.figure
         if isinstance(count, Figure):
+            if count.value is None and not count.few and "hidden" in forms:
+                return forms["hidden"]
             count = count.value
         form = "other" if count is None else self.locale.plural_form(count)
         return forms.get(form, forms["other"])
@@ -134,7 +145,7 @@ class Messages:
         except KeyError:
             raise KeyError(f"message {key!r} is missing from messages/{self.lang}.toml") from None
         if isinstance(message, dict):
-            message = self._plural(message, count)
+            message = self._plural(message, values.get("n") if count is None else count)
         if count is not None:
             values.setdefault("count", count)
         text = str(message).format_map({k: self.show(v) for k, v in values.items()})

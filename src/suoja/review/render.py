@@ -110,6 +110,7 @@ def chart_view(chart: Chart, facts: Facts, m: Messages, folder: Path, date: str)
         values=[[m.cell(chart.figure(code, c)) for c in chart.drawn]
                 for code, _ in chart.drawn_series],
         hidden=m.t("hidden.alt"), hidden_note=m.t("chart.hidden_note"),
+        split=m.t("hidden.split"), split_note=m.t("chart.split_note"),
         axis=m.t("chart.events" if "forms" in chart.id or "sectors" in chart.id
                  else "chart.persons"),
         number=lambda v: m.num(int(v)) if float(v).is_integer() else m.decimal(v),
@@ -124,6 +125,16 @@ def chart_view(chart: Chart, facts: Facts, m: Messages, folder: Path, date: str)
     return ChartView(chart, name, width, height, caption, _alt(chart, caption, m), dimension,
                      {code: _series_label(code, m, alone) for code, _ in chart.series}, totals,
                      any_hidden)
+
+
+def contact(release: ProtectedRelease, lang: str) -> dict[str, str] | None:
+    """The catalogue's ``[metadata.contact]`` in one language, or None without one."""
+    raw = release.catalogue.metadata.get("contact")
+    if not raw:
+        return None
+    helpline = raw.get("helpline")
+    return {"name": raw["name"][lang], "email": raw["email"], "url": raw["url"],
+            "helpline": helpline[lang] if helpline else ""}
 
 
 def _languages(lang: str) -> list[dict[str, Any]]:
@@ -147,6 +158,7 @@ def render_html(release: ProtectedRelease, what: Content, m: Messages,
         "open_href": OPEN_DATA,
         "contents": [(anchor, m.t(key, year=year, date=date)) for anchor, key in SECTIONS],
         "table_title": lambda table: release.catalogue.table(table).title[m.lang],
+        "contact": contact(release, m.lang),
     }
     return environment().get_template("review.html.j2").render(context)
 

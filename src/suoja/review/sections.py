@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from suoja.codelists import OTHER, TOTAL, UNKNOWN
+from suoja.codelists import AGE_GROUPS, OTHER, TOTAL, UNKNOWN
 from suoja.review.figures import Facts, Figure, Item, share
 
 FEMALE, MALE, SEX_UNKNOWN = "F", "M", "U"
@@ -132,8 +132,45 @@ def new_clients(facts: Facts) -> dict[str, Any]:
                           if i.code != UNKNOWN and i.figure.hidden and not i.figure.few],
         "age_unknown": next((i for i in ages if i.code == UNKNOWN), None),
         "minors": item(facts, "new_clients", "age_group", "Y_LT18"),
+        "ages_combined": _ages_combined(facts, [i.code for i in ages if i.figure.hidden]),
         **_citizenship(facts, "new_clients_citizenship"),
     }
+
+
+def _ages_combined(facts: Facts, hidden: list[str]) -> dict[str, Any] | None:
+    """Hidden neighbouring age groups as one range, when the published figures give its sum.
+
+    ``low`` and ``high`` are the range's ages (``high`` None: open-ended); ``item`` is the
+    sum with its share of all new clients.
+    """
+    order = [code for code, _, _ in AGE_GROUPS]
+    if len(hidden) < 2 or any(c not in order for c in hidden):
+        return None
+    at = sorted(order.index(c) for c in hidden)
+    if at != list(range(at[0], at[0] + len(at))):
+        return None  # not one range of ages
+    figure = facts.subtotal("new_clients", "age_group", tuple(hidden))
+    if figure.value is None:
+        return None
+    return {"low": AGE_GROUPS[at[0]][1], "high": AGE_GROUPS[at[-1]][2],
+            "item": Item(OTHER, figure, share(figure, facts.get("new_clients")))}
+
+
+def _extra_events(facts: Facts, events: str, persons: str) -> Item | None:
+    """The one sex that all events beyond one per person belong to, when published figures
+    show it: events minus persons is published for every sex and positive for just one."""
+    if facts.noisy:
+        return None
+    extra = {}
+    for sex in (FEMALE, MALE, SEX_UNKNOWN):
+        n_events, n_persons = facts.get(events, sex=sex).value, facts.get(persons, sex=sex).value
+        if n_events is None or n_persons is None:
+            return None
+        extra[sex] = n_events - n_persons
+    owners = [sex for sex, n in extra.items() if n > 0]
+    if len(owners) != 1 or any(n < 0 for n in extra.values()):
+        return None
+    return Item(owners[0], Figure(extra[owners[0]], threshold=facts.threshold), None)
 
 
 def _forms_by_sex(facts: Facts, table: str, **fixed: str) -> dict[str, list[str]]:
@@ -170,6 +207,7 @@ def finland(facts: Facts) -> dict[str, Any]:
         "events": events,
         "several": events.value is not None and persons.value is not None
         and events.value > persons.value,
+        "extra": _extra_events(facts, "finland_forms", "finland_victims"),
         "labour": item(facts, "finland_forms", "form", "FORCED_LABOUR"),
         "labour_change": facts.change("finland_forms", form="FORCED_LABOUR"),
         "sectors": facts.ranking("finland_forced_labour_sectors", "sector", top=4),

@@ -1,0 +1,191 @@
+"""Issue 15: the review's wording (plural, withheld and case forms from the catalogues),
+the seed's statements that published figures support, and charts of hidden splits.
+
+Each statement is checked for the embedded 2025 release and for a variant in which a
+figure it needs is hidden: then it is absent, and so is its number.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from suoja import codelists
+from suoja.review.figures import Figure
+from suoja.review.messages import LANGUAGES, Messages
+from suoja.review.render import content
+from test_review import page_text, render, with_cells
+
+
+@pytest.fixture(scope="module")
+def pages(release, tmp_path_factory):
+    return {lang: page_text(html)
+            for lang, html in render(release, tmp_path_factory.mktemp("r15")).items()}
+
+
+@pytest.fixture(scope="module")
+def release(embedded_release):
+    return embedded_release.release
+
+
+# ---- plural, case and withheld forms come from the catalogues ----
+
+GRAMMAR = {
+    # (key, fields): {lang: (text for 1, for 2, for 5)}
+    ("apps.accepted", ()): {
+        "en": ("1 applicant was accepted as a client.", "2 applicants were accepted as clients.",
+               "5 applicants were accepted as clients."),
+        "fi": ("Asiakkaaksi otettiin 1 hakija.", "Asiakkaaksi otettiin 2 hakijaa.",
+               "Asiakkaaksi otettiin 5 hakijaa."),
+        "sv": ("1 sökande togs emot som klient.", "2 sökande togs emot som klienter.",
+               "5 sökande togs emot som klienter."),
+    },
+    ("finland.reflection_count", (("year", "2025"),)): {
+        "en": ("The assistance system granted 1 reflection period in 2025.",
+               "The assistance system granted 2 reflection periods in 2025.",
+               "The assistance system granted 5 reflection periods in 2025."),
+        "fi": ("Vuonna 2025 auttamisjärjestelmä myönsi 1 harkinta-ajan.",
+               "Vuonna 2025 auttamisjärjestelmä myönsi 2 harkinta-aikaa.",
+               "Vuonna 2025 auttamisjärjestelmä myönsi 5 harkinta-aikaa."),
+        "sv": ("År 2025 beviljade hjälpsystemet 1 betänketid.",
+               "År 2025 beviljade hjälpsystemet 2 betänketider.",
+               "År 2025 beviljade hjälpsystemet 5 betänketider."),
+    },
+    ("citizenship.finnish_count", ()): {
+        "en": ("1 person was a Finnish citizen.", "2 persons were Finnish citizens.",
+               "5 persons were Finnish citizens."),
+        "fi": ("Suomen kansalaisia oli 1.", "Suomen kansalaisia oli 2.",
+               "Suomen kansalaisia oli 5."),
+        "sv": ("1 person var finsk medborgare.", "2 personer var finska medborgare.",
+               "5 personer var finska medborgare."),
+    },
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("key", list(GRAMMAR), ids=[k for k, _ in GRAMMAR])
+def test_counts_one_two_five_take_their_forms(key, lang):
+    name, fields = key
+    m = Messages(lang)
+    got = tuple(m.t(name, n=Figure(n), **dict(fields)) for n in (1, 2, 5))
+    assert got == GRAMMAR[key][lang]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_withheld_count_is_a_sentence_of_its_own(lang):
+    """A hidden figure the margins do not bound gets its own sentence, no number slot."""
+    m = Messages(lang)
+    text = m.t("citizenship.finnish_count", n=Figure(None))
+    assert text == {"en": "The number of Finnish citizens is not published.",
+                    "fi": "Suomen kansalaisten määrää ei julkaista.",
+                    "sv": "Antalet finska medborgare publiceras inte."}[lang]
+    few = m.t("citizenship.finnish_count", n=Figure(None, bound=3))
+    assert few == {"en": "Fewer than five persons were Finnish citizens.",
+                   "fi": "Suomen kansalaisia oli alle viisi.",
+                   "sv": "Färre än fem personer var finska medborgare."}[lang]
+
+
+def test_no_machine_phrases_in_the_review(pages):
+    en, fi, sv = pages["en"], pages["fi"], pages["sv"]
+    assert not re.search(r"\b1 (persons|events|applications)\b", en)
+    assert "An unpublished number of persons" not in en
+    assert "Ej publicerat antal" not in sv
+    assert "suurimmasta alkaen" not in fi
+    assert "myönsi harkinta-aikoja" not in fi and "myönsi 35 harkinta-aikaa" in fi
+    assert fi.count("Määrä kasvoi vuodesta") <= 1
+    assert "sukupuoli, ikä ja kansalaisuus sekä heihin kohdistuneen hyväksikäytön muodot" in fi
+
+
+def test_suppression_log_counts_in_singular_and_plural(embedded_release):
+    log = embedded_release.release.restricted.log
+    reasons = " | ".join(r for r in log["reason"].to_list() if r)
+    assert not re.search(r"\b1 (persons|events|applications|children)\b", reasons)
+    assert "1 person," in reasons or "1 event," in reasons
+    assert "the one event who" not in reasons
+
+
+def test_country_names_as_people_say_them():
+    assert codelists.label("citizenship", "COD", "en") == "Democratic Republic of the Congo"
+    assert codelists.label("citizenship", "COD", "fi") == "Kongon demokraattinen tasavalta"
+    assert codelists.label("citizenship", "VGB", "en") == "British Virgin Islands"
+    for code in ("COD", "FSM", "PSE", "VGB", "VIR"):
+        for lang in LANGUAGES:
+            assert ", " not in codelists.label("citizenship", code, lang), (code, lang)
+
+
+def test_source_lines_name_the_table_title_and_methods_agree_on_symbol(pages, release):
+    title = release.catalogue.table("finland_forced_labour_sectors").title
+    assert f"Source: the release's table “{title['en']}”." in pages["en"]
+    assert f"Lähde: julkaisun taulukko ”{title['fi']}”." in pages["fi"]
+    assert "table finland_forced_labour_sectors" not in pages["en"]
+    assert "left empty" not in pages["en"] and "the symbol .. in its place" in pages["en"]
+    assert "jätetään tyhjäksi" not in pages["fi"]
+
+
+def test_contact_block_from_the_catalogue(pages, release):
+    contact = release.catalogue.metadata["contact"]
+    for lang in LANGUAGES:
+        intro = pages[lang].split(Messages(lang).t("section.applications", year="2025"))[1]
+        assert contact["email"] in intro and contact["helpline"][lang] in intro
+
+
+# ---- statements the published figures support, and only then ----
+
+def test_lawful_residence_from_published_residence_cells(pages, release):
+    assert "96 persons exploited in Finland (68%) stayed in the country lawfully" in pages["en"]
+    assert "Suomessa hyväksikäytetyistä 96 eli 68\u00a0% oleskeli maassa laillisesti" in pages["fi"]
+    hidden = with_cells(release, "finland_residence", {("NO_RIGHT",): None, ("WORK",): None})
+    facts = content(hidden).sections["finland"]
+    assert facts["lawful"] is None
+
+
+def test_lawful_residence_absent_when_a_cell_it_needs_is_hidden(release, tmp_path):
+    hidden = with_cells(release, "finland_residence", {("NO_RIGHT",): None, ("WORK",): None})
+    en = page_text(render(hidden, tmp_path, ("en",))["en"])
+    assert "stayed in the country lawfully" not in en and "96" not in en
+
+
+def test_extra_events_belong_to_women(pages):
+    assert "All 8 extra events belonged to women and girls." in pages["en"]
+    assert "Kaikki 8 ylimääräistä tapahtumaa kohdistuivat naisiin ja tyttöihin." in pages["fi"]
+    assert "Alla 8 extra händelser gällde kvinnor och flickor." in pages["sv"]
+
+
+def test_extra_events_absent_when_events_by_sex_are_hidden(release, tmp_path):
+    hidden = with_cells(release, "finland_forms", {("_T", "F"): None, ("_T", "M"): None})
+    en = page_text(render(hidden, tmp_path, ("en",))["en"])
+    assert "extra events" not in en
+
+
+def test_oldest_age_groups_together(pages):
+    assert "Together, 11 new clients (4%) were aged 50 or over" in pages["en"]
+    assert "50 vuotta täyttäneitä oli yhteensä 11 eli 4\u00a0%" in pages["fi"]
+    assert "Sammanlagt 11 nya klienter (4\u00a0%) var 50 år eller äldre" in pages["sv"]
+
+
+def test_oldest_age_groups_absent_when_the_rest_is_hidden(release, tmp_path):
+    """Two hidden groups apart: no range, and the sum cannot be taken from the margin."""
+    hidden = with_cells(release, "new_clients", {("_T", "Y40T49"): None, ("_T", "Y18T29"): None})
+    en = page_text(render(hidden, tmp_path, ("en",))["en"])
+    assert "aged 50 or over" not in en and "Together," not in en and " 11 " not in en
+
+
+# ---- a hidden split with a published total is drawn as that total ----
+
+def test_hidden_split_chart_draws_the_published_total(release, tmp_path):
+    facts_table = release.tables["exploitation_forms"]
+    row = facts_table.filter((facts_table["form"] == "SEXUAL_EXPLOITATION")
+                             & (facts_table["sex"] == "_T"))
+    total = int(row["value"][0])
+    render(release, tmp_path, ("en", "fi"))
+    for lang, words in (("en", "split not published"), ("fi", "jakaumaa ei julkaistu")):
+        svg = (tmp_path / f"exploitation_forms.{lang}.svg").read_text(encoding="utf-8")
+        assert re.search(r'id="split-\d+"', svg)
+        assert f"{total} ({words})" in svg
+
+
+def test_chart_without_hidden_split_has_no_neutral_bar(release, tmp_path):
+    render(release, tmp_path, ("en",))
+    svg = (tmp_path / "new_clients_sex.en.svg").read_text(encoding="utf-8")
+    assert 'id="split-' not in svg
