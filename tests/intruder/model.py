@@ -28,6 +28,10 @@ from .spec import (
 )
 
 REST = "_REST"  # pooled codes that no release mentions, lumped together
+# Lump them only when there are more than this many: then each of them can still be 0
+# (the lump would need over LUMP * (threshold - 1) units to force one), so no pooled code
+# of the lump can be known to be small and they need no finding of their own.
+LUMP = 10
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ class Intruder:
                         seen += [c.codes[dim] for c in r.tables.get(t.id, [])]
             seen = [c for c in dict.fromkeys(seen) if c not in (TOTAL, OTHER)]
             rest = [c for c in codelist(self.spec, dim) if c not in seen]
-            if len(rest) <= 1:  # a single unmentioned code is as good as a mentioned one
+            if len(rest) <= LUMP:  # few: keep them apart, each can be pinned on its own
                 seen, rest = seen + rest, []
             out[dim] = (seen, len(rest))
         return out
@@ -289,24 +293,35 @@ class Intruder:
                     expr = self.cubes[year, t.population].margin(fixed)
                     yield year, t.id, key, "complement", expr
 
-    def solve(self, expr) -> tuple[int, int | None]:
-        if isinstance(expr, int):
-            return expr, expr
-        bounds = []
-        for sense in (self.model.minimize, self.model.maximize):
-            sense(expr)
-            solver = cp_model.CpSolver()
-            solver.parameters.num_workers = 1
-            solver.parameters.max_time_in_seconds = 120
-            status = solver.solve(self.model)
-            if status != cp_model.OPTIMAL:
-                raise RuntimeError(
-                    f"CP-SAT: {solver.status_name(status)}; if INFEASIBLE the releases "
-                    "break the published rules or the intruder is wrong"
-                )
-            bounds.append(round(solver.objective_value))
-        lo, hi = bounds
-        return lo, (None if hi > self.m0 else hi)
+    def _optimum(self, expr, maximize: bool) -> int:
+        (self.model.maximize if maximize else self.model.minimize)(expr)
+        return round(self._run().objective_value)
+
+    def _run(self) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        solver.parameters.max_time_in_seconds = 120
+        status = solver.solve(self.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or (
+            self.model.has_objective() and status != cp_model.OPTIMAL
+        ):
+            raise RuntimeError(
+                f"CP-SAT: {solver.status_name(status)}; if INFEASIBLE the releases "
+                "break the published rules or the intruder is wrong"
+            )
+        self._observe(solver)
+        return solver
+
+    def _observe(self, solver: cp_model.CpSolver) -> None:
+        """Widen the seen range of every open quantity with this solution."""
+        for i, (*_, expr) in enumerate(self._open):
+            if i in self._done:
+                continue
+            v = solver.value(expr)
+            lo, hi = self._seen.get(i, (v, v))
+            self._seen[i] = (min(lo, v), max(hi, v))
 
     def verdict(self, kind: str, lo: int, hi: int | None) -> bool:
         t, exact = self.spec.threshold, self.spec.interval == "exact"
@@ -317,8 +332,26 @@ class Intruder:
         return not (lo >= 1 and hi is not None and hi <= t - 1)
 
     def findings(self) -> list[Finding]:
-        out = []
+        """Solve every quantity: min and max, skipping a bound a seen solution already proves."""
+        self._open = [q for q in self.quantities() if not isinstance(q[4], int)]
+        self._seen: dict[int, tuple[int, int]] = {}
+        self._done: set[int] = set()
+        self.model.clear_objective()
+        self._run()
+        ranges = {}
+        for i, (_, _, _, kind, expr) in enumerate(self._open):
+            cap = self.spec.threshold - 1 if kind == "pooled" else None
+            seen_lo, seen_hi = self._seen[i]
+            lo = 0 if seen_lo == 0 else self._optimum(expr, maximize=False)
+            hi = cap if seen_hi == cap else self._optimum(expr, maximize=True)
+            ranges[i] = (lo, None if hi > self.m0 else hi)
+            self._done.add(i)
+        out, k = [], 0
         for year, table, key, kind, expr in self.quantities():
-            lo, hi = self.solve(expr)
+            if isinstance(expr, int):
+                lo, hi = expr, expr
+            else:
+                lo, hi = ranges[k]
+                k += 1
             out.append(Finding(year, table, key, kind, lo, hi, self.verdict(kind, lo, hi)))
         return out
