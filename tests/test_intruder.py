@@ -250,9 +250,9 @@ def test_a_stock_relation_pins_a_pooled_country(tmp_path):
     header = "year,c,value,status"
     write_csv(tmp_path / "2024/stock.csv", header, ["2024,_T,13,", "2024,A,10,", "2024,B,3,",
                                                     "2024,_O,0,"])
-    for name in ("inflow", "ended"):  # 2024 flows are not needed: no 2023 release
-        write_csv(tmp_path / f"2024/{name}.csv", header if name == "inflow" else "year,value,status",
-                  ["2024,_T,0,"] if name == "inflow" else ["2024,0,"])
+    # 2024 flows are not needed (no 2023 release) but a release has every table.
+    write_csv(tmp_path / "2024/inflow.csv", header, ["2024,_T,0,"])
+    write_csv(tmp_path / "2024/ended.csv", "year,value,status", ["2024,0,"])
     write_csv(tmp_path / "2025/stock.csv", header, ["2025,_T,19,", "2025,A,14,", "2025,B,5,",
                                                     "2025,_O,0,"])
     write_csv(tmp_path / "2025/inflow.csv", header, ["2025,_T,6,", "2025,A,4,", "2025,_O,2,"])

@@ -65,7 +65,9 @@ def junction_tree(
     return cliques, edges
 
 
-def _check_running_intersection(cliques: list[frozenset[str]], edges: list[tuple[int, int]]) -> None:
+def _check_running_intersection(
+    cliques: list[frozenset[str]], edges: list[tuple[int, int]]
+) -> None:
     adj: dict[int, list[int]] = {i: [] for i in range(len(cliques))}
     for i, j in edges:
         adj[i].append(j)

@@ -157,7 +157,8 @@ class Intruder:
 
     def pooled(self, year: int, pop: str, dim: str) -> list[str]:
         shown, cube_only = self.shown(year, pop, dim), self.spec.cube_only(dim)
-        return [c for c in self.cubes[year, pop].codes[dim] if c not in shown and c not in cube_only]
+        codes = self.cubes[year, pop].codes[dim]
+        return [c for c in codes if c not in shown and c not in cube_only]
 
     # --- what the publication says ------------------------------------------------------
 

@@ -80,7 +80,8 @@ def read_spec(catalogue_path: Path, policy_path: Path, codelists_dir: Path | Non
     return Spec(
         populations={p: tuple(v.get("dimensions", ())) for p, v in cat["populations"].items()},
         tables=[
-            Table(t["id"], t["population"], tuple(t.get("dimensions", ())), dict(t.get("where", {})))
+            Table(t["id"], t["population"], tuple(t.get("dimensions", ())),
+                  dict(t.get("where", {})))
             for t in cat["tables"]
         ],
         dimensions=dims,
