@@ -95,15 +95,19 @@ class Cube:
         codes: dict[str, list[str]],
         hyperedges: list[frozenset[str]],
         big: int,
+        derived: dict[str, tuple[str, dict[str, str]]] | None = None,
     ) -> None:
         self.name = name
         self.codes = codes
+        # derived[coarse] = (fine, class of each fine code): a function of another dimension
+        self.derived = derived or {}
         dims = list(codes)
         size = {d: len(c) for d, c in codes.items()}
         self.cliques, edges = junction_tree(dims, hyperedges, size)
         self.vars: list[dict[tuple[str, ...], cp_model.IntVar]] = []
         for k, clique in enumerate(self.cliques):
-            cells = itertools.product(*(codes[d] for d in clique))
+            cells = [c for c in itertools.product(*(codes[d] for d in clique))
+                     if self._consistent(dict(zip(clique, c, strict=True)))]
             self.vars.append(
                 {c: model.new_int_var(0, big, f"{name}#{k}[{','.join(c)}]") for c in cells}
             )
@@ -112,6 +116,26 @@ class Cube:
             for combo in itertools.product(*(codes[d] for d in sep)):
                 fixed = {d: {c} for d, c in zip(sep, combo, strict=True)}
                 model.add(self._sum(i, fixed) == self._sum(j, fixed))
+
+    def _consistent(self, cell: dict[str, str]) -> bool:
+        return all(
+            cmap[cell[fine]] == cell[coarse]
+            for coarse, (fine, cmap) in self.derived.items()
+            if coarse in cell and fine in cell
+        )
+
+    def _coarsen(self, fixed: dict[str, set[str]]) -> dict[str, set[str]]:
+        """Say a fixed set of fine codes by classes where it is a union of whole classes."""
+        out = dict(fixed)
+        for coarse, (fine, cmap) in self.derived.items():
+            if fine not in out:
+                continue
+            allowed = out[fine] & set(self.codes[fine])
+            classes = {cmap[c] for c in allowed}
+            if all(c in allowed for c in self.codes[fine] if cmap[c] in classes):
+                del out[fine]
+                out[coarse] = classes
+        return out
 
     def clique_for(self, dims: Iterable[str]) -> int:
         need = set(dims)
@@ -127,7 +151,11 @@ class Cube:
                 raise KeyError(f"{self.name}: no dimension {d}")
             if not allowed & set(self.codes[d]):
                 return 0
-        return self._sum(self.clique_for(fixed), fixed)
+        try:
+            return self._sum(self.clique_for(fixed), fixed)
+        except KeyError:
+            fixed = self._coarsen(fixed)
+            return self._sum(self.clique_for(fixed), fixed)
 
     def _sum(self, k: int, fixed: dict[str, set[str]]) -> cp_model.LinearExprT:
         clique = self.cliques[k]
@@ -137,7 +165,13 @@ class Cube:
         )
 
     def cells(self, dims: Iterable[str]) -> Iterable[tuple[dict[str, str], cp_model.IntVar]]:
-        """The unknowns of a clique holding ``dims``, with their codes."""
-        k = self.clique_for(dims)
+        """The unknowns of a clique holding ``dims``, with their codes (or codes' classes)."""
+        dims = list(dims)
+        to_coarse = {fine: coarse for coarse, (fine, _) in self.derived.items()}
+        try:
+            k, back = self.clique_for(dims), {}
+        except KeyError:
+            k = self.clique_for([to_coarse.get(d, d) for d in dims])
+            back = {to_coarse[d]: d for d in dims if d in to_coarse}
         for c, v in self.vars[k].items():
-            yield dict(zip(self.cliques[k], c, strict=True)), v
+            yield {back.get(d, d): x for d, x in zip(self.cliques[k], c, strict=True)}, v

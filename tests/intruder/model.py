@@ -32,6 +32,8 @@ REST = "_REST"  # pooled codes that no release mentions, lumped together
 # (the lump would need over LUMP * (threshold - 1) units to force one), so no pooled code
 # of the lump can be known to be small and they need no finding of their own.
 LUMP = 10
+COARSE = "~"  # suffix of a pooled dimension coarsened to shown codes + one pooled class
+POOLED = "~pooled"
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,13 @@ class Intruder:
         self.cubes: dict[tuple[int, str], Cube] = {}
         for year in self.releases:
             for pop in spec.populations:
+                codes = self._codes(year, pop)
+                derived = {
+                    d + COARSE: (d, self._classes(year, pop, d))
+                    for d in spec.populations[pop] if d + COARSE in codes
+                }
                 self.cubes[year, pop] = Cube(
-                    self.model, f"{pop}@{year}", self._codes(year, pop),
-                    self._hyperedges(pop), self.big,
+                    self.model, f"{pop}@{year}", codes, self._hyperedges(pop), self.big, derived
                 )
         for year in self.releases:
             self._publication(year)
@@ -110,6 +116,8 @@ class Intruder:
         relevant = set().union(*self._hyperedges(pop)) if self._hyperedges(pop) else set()
         codes = {}
         for dim in self.spec.populations[pop]:
+            if dim + COARSE in relevant:
+                codes[dim + COARSE] = list(dict.fromkeys(self._classes(year, pop, dim).values()))
             if dim not in relevant:
                 continue  # nothing tells its codes apart: summed out everywhere
             cube_only = list(self.spec.cube_only(dim))
@@ -130,23 +138,54 @@ class Intruder:
         return codes
 
     def _hyperedges(self, pop: str) -> list[frozenset[str]]:
+        """The margins the rules use; a coarse dimension stands in where classes suffice."""
         dims = set(self.spec.populations[pop])
-        edges = [set(t.dims) | set(t.where) for t in self.spec.tables_of(pop)]
+        tables = [set(t.dims) | set(t.where) for t in self.spec.tables_of(pop)]
+        coarse_ok = tables + [set(f["left"]) | set(f["right"]) for f in self._iffs(pop)]
+        fine = []  # margins that need every pooled code on its own
+        for d in self.universe:
+            ref = self.spec.reference_table(pop, d)
+            if ref is not None:
+                fine.append({d} | set(ref.where))
         for f in self.spec.facts:
-            if f["kind"] == "iff" and f["population"] == pop:
-                edges.append(set(f["left"]) | set(f["right"]))
-            elif f["kind"] == "at_least" and pop in (f["population"], f["than"]):
-                edges.append(set(f["dimensions"]))
+            if f["kind"] == "at_least" and pop in (f["population"], f["than"]):
+                fine.append(set(f["dimensions"]))
             elif f["kind"] == "stock":
                 where = set(f.get("where", {}))
                 for d in f.get("dimensions", []):
                     if pop == f["stock"]:
-                        edges.append({d} | where)
+                        fine.append({d} | where)
                     elif pop in (f["inflow"], f.get("outflow")):
-                        edges.append({d})
+                        fine.append({d})
                 if pop == f["stock"]:
-                    edges.append(where)
-        return [frozenset(e & dims) for e in edges if e & dims]
+                    fine.append(where)
+        coarse = {d for d in self._coarsened(pop) if any(d in e and len(e) > 1 for e in coarse_ok)}
+        edges = [e & dims for e in fine]
+        for e in coarse_ok:
+            e = e & dims
+            edges.append({d + COARSE if d in coarse and len(e) > 1 else d for d in e})
+        edges += [{d, d + COARSE} for d in coarse]
+        return [frozenset(e) for e in edges if e]
+
+    def _iffs(self, pop: str) -> list[dict]:
+        return [f for f in self.spec.facts if f["kind"] == "iff" and f["population"] == pop]
+
+    def _coarsened(self, pop: str) -> set[str]:
+        """Pooled dimensions whose pooled codes may be one class beside other dimensions."""
+        dims = set(self.spec.populations[pop]) & set(self.universe)
+        for f in self.spec.facts:
+            if f["kind"] == "at_least" and pop in (f["population"], f["than"]):
+                dims -= set(f["dimensions"])
+        return dims
+
+    def _classes(self, year: int, pop: str, dim: str) -> dict[str, str]:
+        """Each code of a coarsened dimension -> itself, or the class of pooled codes."""
+        keep = self.shown(year, pop, dim) | set(self.spec.cube_only(dim))
+        keep |= {t.where[dim] for t in self.spec.tables_of(pop) if dim in t.where}
+        for f in self._iffs(pop):
+            keep |= set(f["left"].get(dim, ())) | set(f["right"].get(dim, ()))
+        seen, rest = self.universe[dim]
+        return {c: c if c in keep else POOLED for c in seen + ([REST] if rest else [])}
 
     def shown(self, year: int, pop: str, dim: str) -> set[str]:
         return {
