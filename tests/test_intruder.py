@@ -283,3 +283,44 @@ def test_a_complement_cell_known_to_be_small_fails(tmp_path):
     bad = found["complement", "by_b_in_x", "b=P;a=Y"]
     assert (bad.lo, bad.hi, bad.ok) == (1, 1, False)
     assert found["complement", "by_b_in_x", "b=Q;a=Y"].ok
+
+
+AT_LEAST = """
+[dimensions.s]
+codes = ["F", "M"]
+[populations.clients]
+dimensions = ["s"]
+[populations.events]
+dimensions = ["s"]
+[[tables]]
+id = "clients"
+population = "clients"
+dimensions = ["s"]
+[[tables]]
+id = "events"
+population = "events"
+dimensions = ["s"]
+[[facts]]
+id = "events_per_client"
+kind = "at_least"
+population = "events"
+than = "clients"
+dimensions = ["s"]
+"""
+
+
+@pytest.mark.parametrize(("interval", "ok"), [("threshold", False), ("exact", True)])
+def test_an_at_least_fact_bounds_a_cell(tmp_path, interval, ok):
+    """Men have 1 event, so at most 1 man is a client: women are 3 or 4 of the 4 clients."""
+    catalogue = tmp_path / "catalogue.toml"
+    catalogue.write_text(AT_LEAST, encoding="utf-8")
+    policy = tmp_path / "policy.toml"
+    policy.write_text(f'[threshold]\nmin_count = 5\n[secondary]\ninterval = "{interval}"\n',
+                      encoding="utf-8")
+    write_csv(tmp_path / "open/clients.csv", "year,s,value,status",
+              ["2025,_T,4,", "2025,F,,C", "2025,M,,C"])
+    write_csv(tmp_path / "open/events.csv", "year,s,value,status",
+              ["2025,_T,9,", "2025,F,8,", "2025,M,1,"])
+    found = {f.key: f for f in attack(tmp_path / "open", catalogue, policy)}
+    assert (found["s=F"].lo, found["s=F"].hi, found["s=F"].ok) == (3, 4, ok)
+    assert (found["s=M"].lo, found["s=M"].hi, found["s=M"].ok) == (0, 1, True)
