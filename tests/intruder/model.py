@@ -367,7 +367,9 @@ class Intruder:
         t, exact = self.spec.threshold, self.spec.interval == "exact"
         if kind == "hidden":
             return hi is None or (hi > lo and (exact or lo <= 0 or hi >= t))
-        if exact:
+        # A pooled code is below the threshold by the public pooling rule: only its exact
+        # size must stay unknown (the methods note states this choice).
+        if exact or kind == "pooled":
             return not (hi is not None and lo == hi and 1 <= lo <= t - 1)
         return not (lo >= 1 and hi is not None and hi <= t - 1)
 
