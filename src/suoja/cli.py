@@ -188,10 +188,15 @@ def audit(
     release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
     policy: Annotated[Path | None, typer.Option(help="Disclosure policy TOML.")] = None,
     catalogue: Annotated[Path | None, typer.Option(help="Table catalogue TOML.")] = None,
+    previous: Annotated[list[Path] | None, typer.Option(
+        help="An earlier release (folder) the public has; repeatable. Earlier years beside "
+             "RELEASE are always used.")] = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Recompute, from open/ alone, what an outsider can deduce about every hidden cell.
+    """Recompute, from public information alone, what an outsider can deduce about every
+    hidden cell: open/, the earlier releases beside it (and --previous), and the declared
+    facts of the catalogue; never the register.
 
     Exits 3 when a hidden cell can be computed exactly or narrowed beyond the policy.
 
@@ -199,7 +204,7 @@ def audit(
 
         suoja audit publish/2025
     """
-    from suoja.audit import audit_open
+    from suoja.audit import audit_open, read_previous
     from suoja.catalogue import read_catalogue
     from suoja.errors import UsageError
     from suoja.policy import read_policy
@@ -207,16 +212,23 @@ def audit(
     with user_errors(debug):
         if not (release / "open").is_dir():
             raise UsageError(f"{release}: no open/ folder; is this a release?")
-        result = audit_open(release / "open", read_catalogue(catalogue), read_policy(policy))
+        cat = read_catalogue(catalogue)
+        year = int(release.name) if release.name.isdigit() else None
+        if year is None:
+            raise UsageError(f"{release}: a release folder is named by its year, e.g. 2025")
+        earlier = read_previous(release.parent, year, cat, previous or ())
+        result = audit_open(release / "open", cat, read_policy(policy), earlier, year)
     failed = result.filter(~result["ok"])
     if as_json:
         typer.echo(json.dumps(result.to_dicts(), indent=2, ensure_ascii=False))
     else:
         for row in failed.iter_rows(named=True):
-            typer.echo(f"DISCLOSED {row['table']} {row['key']}: range {row['lo']}..{row['hi']} "
-                       f"({row['finding']})")
+            typer.echo(f"DISCLOSED {row['year']} {row['table']} {row['key']}: range "
+                       f"{row['lo']}..{row['hi']} ({row['finding']}; from {row['knowledge']})")
         verdict = "FAILED" if failed.height else "passed"
-        typer.echo(f"Audit {verdict}: {result.height} hidden cells, {failed.height} disclosed.")
+        known = ", ".join(map(str, sorted(earlier))) or "none found"
+        typer.echo(f"Audit {verdict}: {result.height} hidden or derivable quantities, "
+                   f"{failed.height} disclosed (earlier releases taken as known: {known}).")
     if failed.height:
         raise typer.Exit(code=3)
 

@@ -57,11 +57,18 @@ def _table(release: ProtectedRelease, spec: TableSpec, log: dict[tuple[str, str]
             "rows": [{"code": code, "cells": cells} for code, cells in rows.items()]}
 
 
+def _range(row: dict) -> str:
+    """An audit range with the knowledge that produced it."""
+    hi = "∞" if row["hi"] is None else row["hi"]
+    knowledge = row.get("knowledge")
+    return f"{row['lo']}..{hi}" + (f" (from {knowledge})" if knowledge else "")
+
+
 def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
     """The restricted review page as HTML."""
     log = {(r["table"], r["cell"]): r for r in release.restricted.log.iter_rows(named=True)}
-    ranges = {(r["table"], r["key"]): f"{r['lo']}..{r['hi']}"
-              for r in audit.iter_rows(named=True)} if audit.height else {}
+    ranges = {(r["table"], r["key"]): _range(r) for r in audit.iter_rows(named=True)
+              if r.get("year", release.year) == release.year} if audit.height else {}
     failed = audit.filter(~pl.col("ok")).height if audit.height else 0
     counts = release.restricted.log.group_by("rule").len().sort("rule")
     summary = ", ".join(f"{n} {rule}" for rule, n in counts.iter_rows())
@@ -70,7 +77,16 @@ def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
                if not failed else f"FAILED: {failed} hidden cell(s) can be narrowed too far.")
     policy = [(k, v) for k, v in asdict(release.policy).items()
               if k not in ("fingerprint", "source")]
+    years = release.restricted.extra.get("earlier_releases", [])
+    if release.year - 1 in years:
+        earlier = ("Earlier releases taken as known by the protection and the audit: "
+                   f"{', '.join(map(str, years))}.")
+    else:
+        earlier = (f"WARNING: no release of {release.year - 1} was found beside this one (or "
+                   "given with --previous): last year's published figures were not taken into "
+                   "account. Publish the years in order, or give the earlier release.")
     return _environment().get_template("officer.html.j2").render(
+        earlier=earlier,
         title=release.catalogue.title["en"], year=release.year, passed=not failed,
         verdict=verdict, register_fingerprint=release.restricted.register_fingerprint,
         policy_source=release.policy.source, policy_fingerprint=release.policy.fingerprint,
