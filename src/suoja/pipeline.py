@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from suoja._target import check_target
 from suoja.catalogue import Catalogue, read_catalogue
 from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
@@ -178,8 +179,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     if year < FIRST_YEAR or year > 2100:
         raise UsageError(f"year must be between {FIRST_YEAR} and 2100, got {year}")
     target = out / str(year)
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; use --force to replace it")
+    check_target(target, force=force)
     policy = read_policy(policy_path)
     if privacy is not None:
         policy = with_privacy(policy, privacy)
