@@ -136,11 +136,13 @@ def remove_stale(target: Path) -> None:
 
 
 def set_modes(folder: Path) -> None:
-    """Public 0644/0755 and restricted 0600/0700 for everything under ``folder``."""
+    """Public 0644/0755 and restricted 0600/0700 for everything under ``folder``; the
+    folder itself stays as it is (a temporary stays private until it is in place)."""
     for root, dirs, files in os.walk(folder):
         here = Path(root)
         private = RESTRICTED in here.relative_to(folder).parts
-        os.chmod(here, OWNER_ONLY_DIR if private else PUBLIC_DIR)
+        if here != folder:
+            os.chmod(here, OWNER_ONLY_DIR if private else PUBLIC_DIR)
         for name in dirs:
             if name == RESTRICTED:
                 os.chmod(here / name, OWNER_ONLY_DIR)
@@ -165,14 +167,16 @@ def _put_in_place(temporary: Path, target: Path, token: str, *, force: bool) -> 
     check_target(target, force=force)  # again: the target may have changed meanwhile
     if not target.exists():
         temporary.rename(target)
-        return
-    if _exchange(temporary, target):
-        shutil.rmtree(temporary)  # now the old release
-        return
-    old = target.with_name(f".{target.name}.old-{os.getpid()}-{token}")
-    target.rename(old)
-    temporary.rename(target)
-    shutil.rmtree(old)
+    elif _exchange(temporary, target):
+        os.chmod(temporary, OWNER_ONLY_DIR)  # now the old release, on its way out
+        shutil.rmtree(temporary)
+    else:
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{token}")
+        target.rename(old)
+        temporary.rename(target)
+        os.chmod(old, OWNER_ONLY_DIR)
+        shutil.rmtree(old)
+    os.chmod(target, PUBLIC_DIR)
 
 
 @contextmanager
