@@ -169,7 +169,7 @@ def publish(
         spent = result.release.restricted.extra["dp"]
         typer.echo(f"Published {year} with differential privacy: {tables} tables, "
                    f"{result.cells} cells, ε = {spent['epsilon']:.3g} spent "
-                   f"(ledger: {out / 'restricted'}).")
+                   f"(ledger: {result.ledger}).")
     else:
         typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
                    f"{result.hidden} not published; the audit found no hidden or derivable "

@@ -42,6 +42,8 @@ class PublishResult:
     target: Path
     release: ProtectedRelease
     audit: pl.DataFrame
+    ledger: Path | None = None
+    """The privacy budget ledger a DP release spent from."""
 
     @property
     def cells(self) -> int:
@@ -128,38 +130,45 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
                             restricted=restricted)
 
 
-def ledger_path(out: Path) -> Path:
-    """The privacy budget ledger of every release under ``out`` (restricted, append-only)."""
-    return out / "restricted" / "privacy_budget_ledger.jsonl"
+def ledger_path(register: Path, policy: Policy) -> Path:
+    """The privacy budget ledger of the register and policy, never of an output folder:
+    the policy's ``[privacy] ledger``, else one per register (``suoja.dp.anchor``)."""
+    from suoja.dp.anchor import default_ledger
+
+    return (Path(policy.ledger) if policy.ledger else default_ledger(register)).resolve()
 
 
 def _dp_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
-                policy: Policy, out: Path) -> ProtectedRelease:
-    """Noise instead of suppression; refused (exit 3) before any work if over the cap."""
+                policy: Policy, ledger: Path, target: Path) -> ProtectedRelease:
+    """Noise instead of suppression; refused (exit 3) before any work if over a cap or if
+    the ledger does not match its anchors."""
     from suoja.dp import check_and_append, dp_protect_release
 
     settings = policy.dp_settings()
-    check_and_append(ledger_path(out), str(year), settings.epsilon, settings.delta,
-                     settings.yearly_epsilon_cap, year, dry_run=True)
+    check_and_append(ledger, str(year), settings.epsilon, settings.delta,
+                     settings.yearly_epsilon_cap, year, dry_run=True,
+                     delta_cap=settings.yearly_delta_cap, roots=[target.parent], target=target)
     return dp_protect_release(frames, year, catalogue, policy, settings)
 
 
-def _spend_budget(release: ProtectedRelease, out: Path, folder: Path) -> None:
-    """Append the release to the ledger and keep its entry in the release's restricted/."""
+def _spend_budget(release: ProtectedRelease, ledger: Path, target: Path, folder: Path) -> None:
+    """Append the release to the ledger and keep its entry, with the ledger's new head, in
+    the release's restricted/ (an anchor of the ledger outside itself)."""
     import json
 
     from suoja.dp import check_and_append
+    from suoja.dp.anchor import BUDGET_FILE
 
     spent = release.restricted.extra["dp"]
-    ledger = ledger_path(out)
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    ledger.parent.chmod(0o700)
+    settings = release.policy.dp_settings()
     entry = check_and_append(ledger, str(release.year), spent["epsilon"], spent["delta"],
-                             release.policy.dp_settings().yearly_epsilon_cap, release.year,
-                             dry_run=False)
-    ledger.chmod(0o600)
-    path = folder / "restricted" / "privacy_budget.json"
-    path.write_text(json.dumps(entry, indent=2), encoding="utf-8")
+                             settings.yearly_epsilon_cap, release.year, dry_run=False,
+                             delta_cap=settings.yearly_delta_cap, roots=[target.parent],
+                             target=target)
+    record = {**entry, "ledger": str(ledger),
+              "ledger_head": {"entries": entry["seq"], "hash": entry["hash"]}}
+    path = folder / "restricted" / BUDGET_FILE
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     path.chmod(0o600)
 
 
@@ -187,8 +196,9 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     step("Reading and validating the register")
     frames = read_register(register).frames
     step("Computing and protecting the tables")
-    if policy.mode == "dp":
-        release = _dp_release(frames, year, catalogue, policy, out)
+    ledger = ledger_path(register, policy) if policy.mode == "dp" else None
+    if ledger is not None:
+        release = _dp_release(frames, year, catalogue, policy, ledger, target)
     else:
         release = protect_release(frames, year, catalogue, policy)
     # Under differential privacy a second year would spend that year's budget again.
@@ -203,7 +213,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
             # Noise protects every figure; status C marks quality suppression only, and
             # recovering such a cell by difference reveals nothing the noise does not cover.
             result = pl.DataFrame(schema=AUDIT_SCHEMA)
-            _spend_budget(release, out, folder)
+            assert ledger is not None
+            _spend_budget(release, ledger, target, folder)
         else:
             step("Auditing open/ as an outsider would")
             result = audit_open(folder / "open", catalogue, policy)
@@ -226,4 +237,4 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
 
     step("Writing the release")
     write_release(release, target, force=force, extra=finish)
-    return PublishResult(target=target, release=release, audit=audits[0])
+    return PublishResult(target=target, release=release, audit=audits[0], ledger=ledger)
