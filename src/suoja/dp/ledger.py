@@ -155,8 +155,10 @@ def _next_entry(path: Path, release: str, epsilon: float, delta: float,
     entries, problems = _read(path)
     problems += anchor_problems(path, entries, roots)
     if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise ReleaseRefused(f"the privacy budget ledger is broken, so the budget spent is "
-                             f"not known: {problems[0]}; nothing was written")
+                             f"not known: {'; '.join(problems[:3])}{more}; nothing was "
+                             "written")
     cap, delta_cap = limits
     mine = [e for e in entries if e.get("year") == year]
     before = float(sum(e["epsilon"] for e in mine))
