@@ -184,3 +184,18 @@ def test_the_default_ledger_follows_the_register_across_folders(tmp_path: Path) 
     ledger.write_text("\n".join(lines) + "\n")
     assert runner.invoke(app, ["publish", "2025", "--privacy", "dp", "--out",
                                str(tmp_path / "b")]).exit_code == 0
+
+
+def test_the_methods_note_says_a_person_spends_from_several_years() -> None:
+    from suoja.dp import parse_dp_settings
+    from suoja.dp.notes import methods_note
+
+    settings = parse_dp_settings({"epsilon": 2, "yearly_epsilon_cap": 4})
+    english = methods_note(settings, {}, "en")
+    assert "at most ε = 4 together" in english and "once per release" in english
+    assert "several yearly budgets" in english
+    assert "kerran julkaisua kohden" in methods_note(settings, {}, "fi")
+    assert "en gång per publikation" in methods_note(settings, {}, "sv")
+    gaussian = parse_dp_settings({"epsilon": 1, "yearly_epsilon_cap": 2, "delta": 1e-6,
+                                  "mechanism": "gaussian", "yearly_delta_cap": 2e-6})
+    assert "ε = 2, δ = 2e-06" in methods_note(gaussian, {}, "en")
