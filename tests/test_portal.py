@@ -188,7 +188,7 @@ def test_px_with_a_hidden_cell_forbids_aggregation(portal: Path) -> None:
 
     hidden = 0
     for spec in read_catalogue().tables:
-        text = (portal / "open" / f"{spec.id}.px").read_text(encoding="utf-8")
+        text = (portal / "open" / f"{spec.id}.px").read_bytes().decode("utf-8")
         px = parse_px(text)
         has_hidden = '"..."' in px.data
         hidden += has_hidden
