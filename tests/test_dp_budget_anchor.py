@@ -199,3 +199,20 @@ def test_the_methods_note_says_a_person_spends_from_several_years() -> None:
     gaussian = parse_dp_settings({"epsilon": 1, "yearly_epsilon_cap": 2, "delta": 1e-6,
                                   "mechanism": "gaussian", "yearly_delta_cap": 2e-6})
     assert "ε = 2, δ = 2e-06" in methods_note(gaussian, {}, "en")
+
+
+def test_a_run_stopped_before_the_head_was_updated_is_not_a_tampering(
+        spent: tuple[Path, Path]) -> None:
+    ledger, root = spent
+    head = json.loads(head_path(ledger).read_text())
+    lines = ledger.read_text().splitlines()
+    previous = json.loads(lines[-2])
+    # as if the third run had been killed between its append and the head update
+    head_path(ledger).write_text(json.dumps({**head, "entries": 2, "hash": previous["hash"]}))
+    (root / "r2" / "restricted" / BUDGET_FILE).unlink()
+    assert verify_ledger(ledger, [root]) == []
+    entry = check_and_append(ledger, "r3", 0.5, 0.0, CAP, 2025, dry_run=False, roots=[root])
+    assert json.loads(head_path(ledger).read_text())["entries"] == entry["seq"] == 4
+    # but two entries beyond the head, or one not chained to it, is refused
+    head_path(ledger).write_text(json.dumps({**head, "entries": 2, "hash": previous["hash"]}))
+    refused(ledger, root, "records 2")

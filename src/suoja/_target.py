@@ -125,8 +125,11 @@ def remove_stale(target: Path) -> None:
         if not match or entry.is_symlink() or not entry.is_dir():
             continue
         mine = match["name"] == target.name
-        stale = mine or not _alive(int(match["pid"])) or \
-            now - entry.stat().st_mtime > STALE_AFTER
+        try:
+            stale = mine or not _alive(int(match["pid"])) or \
+                now - entry.stat().st_mtime > STALE_AFTER
+        except FileNotFoundError:  # another run removed it meanwhile
+            continue
         if not stale:
             continue
         if mine and ".old-" in entry.name and not os.path.lexists(target):

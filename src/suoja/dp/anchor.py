@@ -106,6 +106,14 @@ def _releases(ledger: Path, roots: Iterable[Path]) -> list[tuple[Path, dict[str,
     return found
 
 
+def _cut_short(head: dict[str, Any], entries: list[dict[str, Any]]) -> bool:
+    """Whether a run was stopped between appending its entry and updating the head: the
+    ledger holds one entry more, chained to the recorded head. Accepting it can only count
+    more spending, never less; the next append records the head again."""
+    return bool(entries) and head["entries"] == len(entries) - 1 \
+        and entries[-1].get("prev") == head["hash"]
+
+
 def anchor_problems(ledger: Path, entries: list[dict[str, Any]],
                     roots: Iterable[Path]) -> list[str]:
     """Where the ledger disagrees with its head file or with the releases present."""
@@ -115,7 +123,8 @@ def anchor_problems(ledger: Path, entries: list[dict[str, Any]],
     if head is None and count and not problems:
         problems.append(f"{head_path(ledger)} is missing, so the ledger's last entry cannot "
                         "be checked")
-    if head is not None and (head["entries"], head["hash"]) != (count, last):
+    if head is not None and (head["entries"], head["hash"]) != (count, last) \
+            and not _cut_short(head, entries):
         problems.append(
             f"the ledger holds {count} entries ending in {last[:12]}, but {head_path(ledger)} "
             f"records {head['entries']} ending in {head['hash'][:12]}: an entry was removed "
