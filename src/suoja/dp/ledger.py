@@ -26,7 +26,10 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +125,7 @@ def check_and_append(ledger_path: Path, release: str, epsilon: float, delta: flo
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
     created = not path.exists()
-    with path.open("a", encoding="utf-8") as handle:
+    with _uninterrupted(), path.open("a", encoding="utf-8") as handle:
         if created:
             os.chmod(path, 0o600)
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -138,6 +141,23 @@ def check_and_append(ledger_path: Path, release: str, epsilon: float, delta: flo
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return entry
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C until the block is done, so an entry and the head are written whole."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None
+                      else signal.default_int_handler)
+        if caught:
+            raise KeyboardInterrupt
 
 
 def _refuse_over_cap(release: str, year: int, what: str, amount: float, before: float,
