@@ -216,3 +216,27 @@ def test_a_run_stopped_before_the_head_was_updated_is_not_a_tampering(
     # but two entries beyond the head, or one not chained to it, is refused
     head_path(ledger).write_text(json.dumps({**head, "entries": 2, "hash": previous["hash"]}))
     refused(ledger, root, "records 2")
+
+
+def test_a_ledger_of_the_old_layout_must_be_moved_not_forgotten(tmp_path: Path) -> None:
+    from suoja.dp.anchor import refuse_legacy
+
+    out, ledger = tmp_path / "out", tmp_path / "state" / "ledger.jsonl"
+    old = out / "restricted" / "privacy_budget_ledger.jsonl"
+    check_and_append(old, "2025", 2.0, 0.0, CAP, 2025, dry_run=False)
+    head_path(old).unlink()
+    lines = [json.loads(line) for line in old.read_text().splitlines()]
+    old.write_text("".join(json.dumps({k: v for k, v in e.items() if k != "target"},
+                                      sort_keys=True) + "\n" for e in lines))
+    with pytest.raises(ReleaseRefused, match="Move it there") as caught:
+        refuse_legacy(out, ledger)
+    assert caught.value.exit_code == 3
+    ledger.parent.mkdir()
+    old.rename(ledger)
+    refuse_legacy(out, ledger)
+    # its spending counts, and its missing head is written by the next release
+    assert verify_ledger(ledger) == []
+    with pytest.raises(ReleaseRefused, match="yearly cap"):
+        check_and_append(ledger, "2025", 2.5, 0.0, CAP, 2025, dry_run=True)
+    check_and_append(ledger, "2025", 2.0, 0.0, CAP, 2025, dry_run=False, target=out / "2025")
+    assert json.loads(head_path(ledger).read_text())["entries"] == 2

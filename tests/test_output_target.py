@@ -250,3 +250,21 @@ def test_a_killed_publish_leaves_the_old_release_or_the_new_never_a_mix(
     # a later run removes what the killed ones left behind
     subprocess.run(command, env=ENV, check=True, capture_output=True)
     assert _leftovers(out) == []
+
+
+@pytest.mark.slow
+def test_two_publishes_seconds_apart_the_second_is_exit_2(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "suoja", "publish", "2025", "--out", str(out)]
+    first = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    second = subprocess.run(command, env=ENV, capture_output=True, text=True, check=False)
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    assert second.returncode == 2, second.stderr
+    assert "Traceback" not in second.stderr
+    assert "exists; use --force" in second.stderr or "another suoja run" in second.stderr
+    from suoja.portal import verify_release
+
+    assert verify_release(out / "2025").ok and _leftovers(out) == []

@@ -143,7 +143,9 @@ def _dp_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalo
     """Noise instead of suppression; refused (exit 3) before any work if over a cap or if
     the ledger does not match its anchors."""
     from suoja.dp import check_and_append, dp_protect_release
+    from suoja.dp.anchor import refuse_legacy
 
+    refuse_legacy(target.parent, ledger)
     settings = policy.dp_settings()
     check_and_append(ledger, str(year), settings.epsilon, settings.delta,
                      settings.yearly_epsilon_cap, year, dry_run=True,

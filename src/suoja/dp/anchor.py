@@ -120,7 +120,8 @@ def anchor_problems(ledger: Path, entries: list[dict[str, Any]],
     count = len(entries)
     last = str(entries[-1].get("hash")) if entries else GENESIS
     head, problems = _read_head(ledger)
-    if head is None and count and not problems:
+    legacy = not any("target" in e for e in entries)  # written before heads existed
+    if head is None and count and not problems and not legacy:
         problems.append(f"{head_path(ledger)} is missing, so the ledger's last entry cannot "
                         "be checked")
     if head is not None and (head["entries"], head["hash"]) != (count, last) \
@@ -147,3 +148,17 @@ def anchor_problems(ledger: Path, entries: list[dict[str, Any]],
                             f"{str(digest)[:12]}, but the ledger holds another entry there: "
                             "it was changed")
     return problems
+
+
+def refuse_legacy(out: Path, ledger: Path) -> None:
+    """Refuse (exit 3) while a ledger of the old layout (``OUT/restricted/``) would be left
+    behind: its spending would otherwise be forgotten."""
+    from suoja.errors import ReleaseRefused
+
+    old = Path(out) / "restricted" / LEDGER_NAME
+    if old.is_file() and old.resolve() != Path(ledger).resolve():
+        raise ReleaseRefused(
+            f"{old} holds the privacy budget spent by earlier releases, but the ledger now "
+            f"belongs to the register and the policy: {ledger}. Move it there (mv {old} "
+            f"{ledger}, if that ledger does not exist yet) and publish again; nothing was "
+            "written")
