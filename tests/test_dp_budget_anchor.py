@@ -102,9 +102,11 @@ def test_releases_in_other_roots_are_found_through_the_head(tmp_path: Path) -> N
         {str((tmp_path / "a").resolve()), str((tmp_path / "b").resolve())}
     ledger.write_text("")
     head_path(ledger).unlink()
-    # publishing into a third folder: the release in a still anchors nothing (head gone),
-    # but one in the root being published into does
     refused(ledger, tmp_path / "b", "as ledger entry 2, but the ledger holds only 0")
+    # publishing into a third folder: the user's registry of output roots finds a and b
+    refused(ledger, tmp_path / "c", "as ledger entry 1, but the ledger holds only 0")
+    registry = state_dir() / "output_roots.json"
+    assert registry.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_delta_cap_refuses(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ with its hash recomputed, or a ledger deleted or emptied. So the head of the cha
 and number of its last entry) is kept in two places outside the ledger:
 
 - ``<ledger>.head`` beside it, owner-only, with the output roots its releases went to;
-- every release's ``restricted/privacy_budget.json``, which names the ledger.
+- every release's ``restricted/privacy_budget.json``, which names the ledger; the output
+  roots are also kept in the user's state folder (``output_roots.json``), so that these
+  releases are found even when the ledger is deleted with its head file.
 
 Before a release spends budget, the ledger must agree with both: with the head file
 exactly, and with the entry each release present under the known output roots recorded.
@@ -78,10 +80,38 @@ def write_head(ledger: Path, entries: int, last_hash: str, roots: Iterable[Path]
     os.replace(temporary, path)
 
 
+def _registry() -> Path:
+    return state_dir() / "output_roots.json"
+
+
+def _registered() -> set[Path]:
+    try:
+        listed = json.loads(_registry().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {Path(r) for r in listed if isinstance(r, str)} if isinstance(listed, list) else set()
+
+
+def remember_roots(roots: Iterable[Path]) -> None:
+    """Add output roots to the user's registry (a third anchor: it survives the deletion
+    of a ledger together with its head file)."""
+    known = _registered()
+    new = {Path(r).resolve() for r in roots} - known
+    if not new:
+        return
+    path = _registry()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(sorted(str(r) for r in known | new), handle, indent=1)
+    os.replace(temporary, path)
+
+
 def known_roots(ledger: Path, entries: list[dict[str, Any]], roots: Iterable[Path]) -> set[Path]:
-    """The output roots to look for releases in: the given ones, the head file's and those
-    the ledger's entries name."""
-    found = {Path(r).resolve() for r in roots}
+    """The output roots to look for releases in: the given ones, the head file's, those the
+    ledger's entries name and those of the user's registry."""
+    found = {Path(r).resolve() for r in roots} | _registered()
     head, _ = _read_head(ledger)
     found |= {Path(r) for r in (head or {}).get("roots", []) if isinstance(r, str)}
     found |= {Path(e["target"]).parent for e in entries if isinstance(e.get("target"), str)}

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from suoja.dp.anchor import GENESIS, anchor_problems, known_roots, write_head
+from suoja.dp.anchor import GENESIS, anchor_problems, known_roots, remember_roots, write_head
 from suoja.errors import ReleaseRefused
 
 TOLERANCE = 1e-9
@@ -138,6 +138,7 @@ def check_and_append(ledger_path: Path, release: str, epsilon: float, delta: flo
             entries, _ = _read(path)
             write_head(path, entry["seq"], entry["hash"],
                        known_roots(path, entries, roots))
+            remember_roots(roots)
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return entry
