@@ -161,12 +161,15 @@ def test_five_dp_releases_into_five_folders_share_one_yearly_budget(tmp_path: Pa
     ledger = tmp_path / "budget.jsonl"
     assert len(ledger.read_text().splitlines()) == 2
     assert verify_ledger(ledger, [tmp_path / "out0", tmp_path / "out1"]) == []
-    # the ledger deleted with its head: the release in out1 still anchors it
+    # the ledger deleted with its head: the releases in out0 and out1 still anchor it, even
+    # for a publish into a folder never used before
     ledger.unlink()
     head_path(ledger).unlink()
-    result = runner.invoke(app, ["publish", "2025", "--policy", str(policy), "--out",
-                                 str(tmp_path / "out1"), "--force"])
-    assert result.exit_code == 3 and "ledger is broken" in result.stderr, result.output
+    for out, more in (("out1", ["--force"]), ("out9", [])):
+        result = runner.invoke(app, ["publish", "2025", "--policy", str(policy), "--out",
+                                     str(tmp_path / out), *more])
+        assert result.exit_code == 3 and "ledger is broken" in result.stderr, result.output
+        assert "as ledger entry 2, but the ledger holds only 0" in result.stderr
 
 
 @pytest.mark.slow
