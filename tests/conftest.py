@@ -76,3 +76,13 @@ def embedded_release(tmp_path_factory: pytest.TempPathFactory):
 
     out = tmp_path_factory.mktemp("publish")
     return publish(2025, EMBEDDED, out)
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own state folder, so privacy budget ledgers never leak between tests
+    (or into the user's ``~/.local/state/suoja``)."""
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state

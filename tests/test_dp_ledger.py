@@ -85,3 +85,23 @@ def test_a_removed_entry_is_detected(tmp_path: Path) -> None:
     assert any("chain is broken" in p for p in problems)
     ledger.write_text("garbage\n")
     assert any("not JSON" in p for p in verify_ledger(ledger))
+
+
+def test_ctrl_c_waits_until_the_entry_and_its_head_are_written(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    import os
+    import signal
+
+    import suoja.dp.ledger as ledger_module
+
+    ledger = tmp_path / "ledger.jsonl"
+    real = ledger_module.write_head
+
+    def interrupted_head(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C between the append and the head
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ledger_module, "write_head", interrupted_head)
+    with pytest.raises(KeyboardInterrupt):
+        record(ledger, "2025", 1.0)
+    assert verify_ledger(ledger) == [] and len(ledger.read_text().splitlines()) == 1

@@ -91,7 +91,8 @@ def test_the_budget_is_split_by_weight_and_composed_by_opendp(tiny_register: Pat
 def test_gaussian_budget_fits_epsilon_and_delta(tiny_register: Path) -> None:
     frames = read_register(tiny_register).frames
     settings = parse_dp_settings({"epsilon": 1.0, "yearly_epsilon_cap": 1.0,
-                                  "mechanism": "gaussian", "delta": 1e-6})
+                                  "mechanism": "gaussian", "delta": 1e-6,
+                                  "yearly_delta_cap": 1e-6})
     budget = plan_release(frames, 2025, CATALOGUE, settings).budget
     eps, delta = budget.measurement.map(1)
     assert eps <= 1.0 and delta <= 1e-6

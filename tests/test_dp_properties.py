@@ -134,7 +134,7 @@ SETTINGS = [
     parse_dp_settings({"epsilon": 5, "yearly_epsilon_cap": 5, "max_events_per_person": 1,
                        "categories": {"citizenship": ["NPL", "FIN"], "sector": ["01"]}}),
     parse_dp_settings({"epsilon": 1, "yearly_epsilon_cap": 1, "mechanism": "gaussian",
-                       "delta": 1e-6, "max_records_per_person": 2}),
+                       "delta": 1e-6, "yearly_delta_cap": 1e-6, "max_records_per_person": 2}),
 ]
 
 

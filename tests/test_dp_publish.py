@@ -9,8 +9,9 @@ import polars as pl
 from typer.testing import CliRunner
 
 from suoja.catalogue import read_catalogue
-from suoja.cli import app
+from suoja.cli import app, default_register
 from suoja.dp import verify_ledger
+from suoja.dp.anchor import default_ledger
 
 runner = CliRunner()
 CATALOGUE = read_catalogue()
@@ -28,8 +29,9 @@ def test_dp_release_states_its_error_and_spends_its_budget(tmp_path: Path) -> No
     for spec in CATALOGUE.tables:
         values = pl.read_csv(open_dir / f"{spec.id}.csv", infer_schema=False)["value"]
         assert (values.drop_nulls().cast(pl.Int64) >= 0).all()
-    ledger = tmp_path / "restricted" / "privacy_budget_ledger.jsonl"
-    assert verify_ledger(ledger) == []
+    ledger = default_ledger(default_register())
+    assert f"ledger: {ledger}" in result.stdout and not (tmp_path / "restricted").exists()
+    assert verify_ledger(ledger, [tmp_path]) == []
     entry = json.loads((tmp_path / "2025" / "restricted" / "privacy_budget.json").read_text())
     assert entry["hash"] == json.loads(ledger.read_text().splitlines()[-1])["hash"]
     for lang in ("fi", "en"):
@@ -42,12 +44,12 @@ def test_publish_beyond_the_yearly_cap_is_refused(tmp_path: Path) -> None:
     assert runner.invoke(app, args).exit_code == 0
     assert runner.invoke(app, args).exit_code == 0  # 2 + 2 of the cap of 4
     before = (tmp_path / "2025" / "open" / "new_clients.csv").read_bytes()
-    ledger = (tmp_path / "restricted" / "privacy_budget_ledger.jsonl").read_bytes()
+    ledger = default_ledger(default_register()).read_bytes()
     result = runner.invoke(app, args)
     assert result.exit_code == 3
     assert "yearly cap" in result.stderr and "nothing was written" in result.stderr
     assert (tmp_path / "2025" / "open" / "new_clients.csv").read_bytes() == before
-    assert (tmp_path / "restricted" / "privacy_budget_ledger.jsonl").read_bytes() == ledger
+    assert default_ledger(default_register()).read_bytes() == ledger
 
 
 def test_dp_policy_errors_exit_2(tmp_path: Path) -> None:

@@ -116,7 +116,8 @@ def test_notes_in_every_language(frames) -> None:
         assert status_text(lang)
         assert jsonstat_extension(12.4, SETTINGS, lang)["error_bound_95"] == 12.4
     gaussian = parse_dp_settings({"epsilon": 0.5, "yearly_epsilon_cap": 1,
-                                  "mechanism": "gaussian", "delta": 1e-6, "suppress_below": 3})
+                                  "mechanism": "gaussian", "delta": 1e-6, "suppress_below": 3,
+                                  "yearly_delta_cap": 2e-6})
     assert "ε = 0,5, δ = 1e-06" in methods_note(gaussian, {}, "fi")
     assert "1–2" in methods_note(gaussian, {}, "fi")
 

@@ -30,11 +30,18 @@ def test_defaults() -> None:
     assert dict(settings.categories) == {}
 
 
-def test_gaussian_needs_delta() -> None:
-    settings = parse_dp_settings({**BASE, "mechanism": "gaussian", "delta": 1e-6})
-    assert settings.delta == 1e-6
+def test_gaussian_needs_delta_and_its_yearly_cap() -> None:
+    settings = parse_dp_settings({**BASE, "mechanism": "gaussian", "delta": 1e-6,
+                                  "yearly_delta_cap": 3e-6})
+    assert (settings.delta, settings.yearly_delta_cap) == (1e-6, 3e-6)
     with pytest.raises(PolicyError, match=r"^dp: missing key 'delta'"):
         parse_dp_settings({**BASE, "mechanism": "gaussian"})
+    with pytest.raises(PolicyError, match=r"^dp: missing key 'yearly_delta_cap'"):
+        parse_dp_settings({**BASE, "mechanism": "gaussian", "delta": 1e-6})
+    with pytest.raises(PolicyError, match=r"^dp\.yearly_delta_cap: must be >= delta"):
+        parse_dp_settings({**BASE, "mechanism": "gaussian", "delta": 1e-6,
+                           "yearly_delta_cap": 1e-7})
+    assert parse_dp_settings(BASE).yearly_delta_cap == 0.0
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -47,6 +54,8 @@ def test_gaussian_needs_delta() -> None:
     ({"mechanism": "exponential"}, r"^dp\.mechanism: 'exponential' is not allowed"),
     ({"delta": 1e-6}, r"^dp\.delta: the laplace mechanism is pure"),
     ({"mechanism": "gaussian", "delta": 1.5}, r"^dp\.delta: must be > 0 and < 1"),
+    ({"yearly_delta_cap": "0"}, r"^dp\.yearly_delta_cap: must be a number"),
+    ({"yearly_delta_cap": 1}, r"^dp\.yearly_delta_cap: must be >= delta \(0\) and < 1"),
     ({"max_events_per_person": 0}, r"^dp\.max_events_per_person: must be >= 1, got 0$"),
     ({"max_records_per_person": 1.5}, r"^dp\.max_records_per_person: must be a whole number"),
     ({"suppress_below": -1}, r"^dp\.suppress_below: must be >= 0"),

@@ -27,7 +27,14 @@ def test_protect_writes_table_and_log_and_hides_small_cells(tmp_path: Path) -> N
     values = out["value"].drop_nulls().cast(pl.Int64)
     assert not values.is_between(1, 4).any()
     assert out.filter((pl.col("region") == "_T") & (pl.col("sex") == "_T"))["value"][0] == "42"
-    log = pl.read_csv(tmp_path / "out" / "suppression_log.csv", infer_schema=False)
+    assert not (tmp_path / "out" / "suppression_log.csv").exists()
+    restricted = tmp_path / "out" / "restricted"
+    log_path = restricted / "suppression_log.csv"
+    assert restricted.stat().st_mode & 0o777 == 0o700
+    assert log_path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "out" / "t.csv").stat().st_mode & 0o777 == 0o644
+    assert f"restricted: {log_path}" in result.stdout
+    log = pl.read_csv(log_path, infer_schema=False)
     hidden = out.filter(pl.col("status") == "C").height
     assert log.height == hidden and log["reason"].null_count() == 0
     assert set(log.filter(pl.col("original").cast(pl.Int64) < 5)["rule"]) == {"primary"}

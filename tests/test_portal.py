@@ -183,6 +183,26 @@ def test_px_hides_exactly_the_confidential_cells(portal: Path) -> None:
         assert published == sorted(int(v) for v in csv["value"].drop_nulls()), spec.id
 
 
+def test_px_with_a_hidden_cell_forbids_aggregation(portal: Path) -> None:
+    from suoja.portal._px_check import px_problems
+
+    hidden = 0
+    for spec in read_catalogue().tables:
+        text = (portal / "open" / f"{spec.id}.px").read_bytes().decode("utf-8")
+        px = parse_px(text)
+        has_hidden = '"..."' in px.data
+        hidden += has_hidden
+        # PxWeb adds ".." as zero when a reader aggregates, unless AGGREGALLOWED=NO
+        assert px.get("AGGREGALLOWED") == (["NO"] if has_hidden else None), spec.id
+        if has_hidden:
+            order = [k[0] for k in px.order]
+            assert order.index("AGGREGALLOWED") == order.index("MATRIX") + 1
+            assert px_problems(text) == []
+            stripped = text.replace("AGGREGALLOWED=NO;\r\n", "")
+            assert any("AGGREGALLOWED=NO is missing" in p for p in px_problems(stripped))
+    assert hidden  # the embedded release hides cells in some tables
+
+
 def test_pyaxis_reads_every_language(portal: Path) -> None:
     from suoja.portal._files import csv_cells
     from suoja.portal._px_check import pyaxis_read
@@ -246,6 +266,22 @@ def test_ckan_metadata_comes_from_the_catalogue(fixed_release, portal: Path) -> 
 def test_dcat_conforms_to_dcat_ap_3_shapes(portal: Path) -> None:
     conforms, text = shacl_report(portal / "open" / "dcat.jsonld")
     assert conforms, text
+
+
+def test_every_dcat_distribution_has_a_format_and_a_media_type(portal: Path) -> None:
+    document = json.loads((portal / "open" / "dcat.jsonld").read_text(encoding="utf-8"))
+    nodes = {n["@id"]: n for n in document["@graph"]}
+    distributions = [n for n in document["@graph"] if n["@type"] == "dcat:Distribution"]
+    assert distributions
+    for node in distributions:
+        assert node.get("format") and node.get("mediaType"), node["@id"]
+        assert "dct:MediaTypeOrExtent" in nodes[node["format"]]["@type"]
+        assert nodes[node["mediaType"]]["@type"] == "dct:MediaType"
+    px = [n for n in distributions if n["@id"].split("#")[0].endswith(".px")]
+    assert px and {n["mediaType"] for n in px} == \
+        {"https://www.iana.org/assignments/media-types/text/plain"}
+    spec = nodes[px[0]["format"]]  # PX is in no EU file-type entry: its specification
+    assert set(spec["@type"]) == {"dct:Standard", "dct:MediaTypeOrExtent"}
 
 
 def test_dcat_context_is_inline_and_has_every_distribution(portal: Path) -> None:

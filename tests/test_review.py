@@ -347,13 +347,20 @@ def test_methods_note_states_threshold_pooling_and_symbols(pages, release):
 
 @pytest.mark.slow
 def test_methods_note_under_differential_privacy(release, tmp_path):
-    policy = replace(release.policy, mode="dp", dp={"epsilon": 1.0, "suppress_below": 0})
+    policy = replace(release.policy, mode="dp", dp={"epsilon": 1.0, "suppress_below": 0,
+                                                    "yearly_epsilon_cap": 3.5})
     bounds = {spec.id: 2.5 for spec in release.catalogue.tables}
-    pages = render(replace(release, policy=policy, error_bounds=bounds), tmp_path, ("fi", "en"))
-    fi, en = (page_text(pages[lang].split('<section id="methods">')[1]) for lang in ("fi", "en"))
+    pages = render(replace(release, policy=policy, error_bounds=bounds), tmp_path,
+                   ("fi", "sv", "en"))
+    fi, sv, en = (page_text(pages[lang].split('<section id="methods">')[1])
+                  for lang in ("fi", "sv", "en"))
     assert "kohinaa" in fi and "2,5" in fi
     assert "noise" in en and "2.5" in en
     assert en.count("2.5") == len(bounds)
+    # the yearly cap counts a person once per release (issue 14)
+    assert "at most ε = 3.5 together" in en and "once per release" in en
+    assert "enintään ε = 3,5" in fi and "kerran julkaisua kohden" in fi
+    assert "högst ε = 3,5" in sv and "en gång per publikation" in sv
     assert release.catalogue.table("new_clients").title["en"] in en
 
 

@@ -1,7 +1,8 @@
 """The ``suoja`` command: a thin Typer layer over the library.
 
 Exit codes: 0 success; 1 a bug (traceback, please report); 2 input the user must fix;
-3 the release is refused (the audit found a disclosure, the privacy budget is spent).
+3 the release is refused (the audit found a disclosure, the privacy budget is spent, a
+solver reached its limit); 130 interrupted (Ctrl-C), with nothing written.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
+INTERRUPTED = "Interrupted; nothing was written."
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
@@ -39,6 +41,17 @@ def user_errors(debug: bool = False) -> Iterator[None]:
             traceback.print_exc()
         typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(code=e.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo(INTERRUPTED, err=True)
+        raise typer.Exit(code=130) from None
+
+
+def folder_argument(path: Path | None, what: str) -> None:
+    """Refuse (exit 2) a file given where a folder is expected, naming what was expected."""
+    if path is not None and path.exists() and not path.is_dir():
+        from suoja.errors import UsageError
+
+        raise UsageError(f"{path} is a file, but {what} is a folder")
 
 
 def default_register() -> Path:
@@ -64,6 +77,7 @@ def validate(
     from suoja.validate import validate_raw
 
     with user_errors(debug):
+        folder_argument(path, "the register extract")
         raw, absent = read_raw(path)
         report = validate_raw(path, raw, absent)
     summary = report.summary()
@@ -108,6 +122,7 @@ def synth(
     from suoja.errors import UsageError
 
     with user_errors(debug):
+        folder_argument(out, "--out (where the register is written)")
         if fmt not in ("csv", "parquet"):
             raise UsageError(f"--format must be csv or parquet, got {fmt!r}")
         if out.exists() and any(out.iterdir()) and not force:
@@ -156,6 +171,8 @@ def publish(
 
     console = Console(stderr=True)
     with user_errors(debug), console.status("Publishing") as status:
+        folder_argument(register, "--register (the register extract)")
+        folder_argument(out, "--out (the root folder of releases)")
         result = run_publish(year, register or default_register(), out, policy_path=policy,
                              catalogue_path=catalogue, force=force, privacy=privacy,
                              allow_empty_year=allow_empty_year,
@@ -166,7 +183,7 @@ def publish(
         spent = result.release.restricted.extra["dp"]
         typer.echo(f"Published {year} with differential privacy: {tables} tables, "
                    f"{result.cells} cells, ε = {spent['epsilon']:.3g} spent "
-                   f"(ledger: {out / 'restricted'}).")
+                   f"(ledger: {result.ledger}).")
     else:
         typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
                    f"{result.hidden} not published; the audit found no hidden or derivable "
@@ -210,6 +227,7 @@ def audit(
     from suoja.policy import read_policy
 
     with user_errors(debug):
+        folder_argument(release, "a release (e.g. publish/2025)")
         if not (release / "open").is_dir():
             raise UsageError(f"{release}: no open/ folder; is this a release?")
         cat = read_catalogue(catalogue)
@@ -254,7 +272,8 @@ def protect(
     """Protect any frequency table: threshold, secondary suppression, audit, log.
 
     Writes OUT/TABLE.csv (dimension codes, value empty where hidden, status C) and
-    OUT/suppression_log.csv (every hidden cell, its value and why).
+    OUT/restricted/suppression_log.csv (every hidden cell, its true value and why), in a
+    folder only its owner can read.
 
     Example:
 
@@ -263,13 +282,15 @@ def protect(
     from suoja.generic import protect_csv
 
     with user_errors(debug):
+        folder_argument(out, "--out (the output folder)")
         result = protect_csv(table, count=count, dims=dims, hierarchies=hierarchy or [],
                              margins_given=margins_given, policy_path=policy, out=out,
                              force=force)
     typer.echo(f"Protected {result.cells} cells of {table}: {result.primary} primary, "
                f"{result.secondary} secondary suppressions; audit passed.")
-    typer.echo(f"  table: {result.table_path}")
-    typer.echo(f"  log:   {result.log_path} (restricted: holds true values)")
+    typer.echo(f"  table:      {result.table_path}")
+    typer.echo(f"  restricted: {result.log_path} (owner only: holds the true values of "
+               "hidden cells; never publish it)")
 
 
 @app.command()
@@ -292,6 +313,7 @@ def check(
     from suoja.portal import check_release
 
     with user_errors(debug):
+        folder_argument(release, "a release (e.g. publish/2025)")
         lines = check_release(release)
     failed = [line for line in lines if not line.ok]
     if as_json:
@@ -318,6 +340,7 @@ def verify(
     from suoja.portal import verify_release
 
     with user_errors(debug):
+        folder_argument(release, "a release (e.g. publish/2025)")
         report = verify_release(release)
     if report.ok:
         typer.echo(str(report))
@@ -333,6 +356,9 @@ def main() -> None:
         app()
     except SystemExit:
         raise
+    except KeyboardInterrupt:
+        typer.echo(INTERRUPTED, err=True)
+        sys.exit(130)
     except BaseException:
         traceback.print_exc()
         typer.echo("This is a bug in suoja; please report it with the traceback above.",

@@ -59,6 +59,15 @@ class ReleaseRefused(SuojaError):
     exit_code = 3
 
 
+class SolverLimitError(ReleaseRefused):
+    """A solver reached its time or work limit before it could prove the protection safe."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what}; the release is refused rather than published unproven. Raise the solver's "
+            "time limit, or make the tables smaller (fewer categories), and try again")
+
+
 class InternalError(AssertionError):
     """A bug in suoja, never the user's fault."""
 

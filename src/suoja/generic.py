@@ -2,7 +2,8 @@
 
 Reads a CSV (dimension columns and a count column), optional hierarchies (``code,parent``
 CSV or tau-ARGUS ``.hrc``), protects it with the policy's rules, audits the result from
-the published values alone and writes the table with its status and a suppression log.
+the published values alone and writes the table with its status, and the suppression log
+(the true values of hidden cells) into an owner-only ``restricted/`` folder beside it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from suoja._table_input import COUNT, Hierarchy, UserTable, read_table
+from suoja._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, RESTRICTED, atomic_folder
 from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import read_policy
-from suoja.release import OWNER_ONLY_FILE, atomic_folder
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def _write(table: UserTable, result: pl.DataFrame, folder: Path) -> tuple[Path, 
                   pl.col("published").alias(value),
                   pl.when(pl.col("status") == "published").then(None)
                   .otherwise(pl.lit("C")).alias(status)).write_csv(table_path)
-    log_path = folder / "suppression_log.csv"
+    # The log holds the true values of hidden cells: owner-only restricted/, as publish.
+    (folder / RESTRICTED).mkdir(mode=OWNER_ONLY_DIR)
+    log_path = folder / RESTRICTED / "suppression_log.csv"
     result.filter(pl.col("status") != "published").select(
         table.public_expr("key").alias("cell"), pl.col(COUNT).alias("original"),
         pl.col("status").alias("rule"), table.public_expr("reason").alias("reason"),
@@ -115,5 +118,5 @@ def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[s
         _write(table, result, folder)
     statuses = result["status"].value_counts()
     tally = dict(zip(statuses["status"], statuses["count"], strict=True))
-    return ProtectedTable(target / path.name, target / "suppression_log.csv", result.height,
-                          tally.get("primary", 0), tally.get("secondary", 0))
+    return ProtectedTable(target / path.name, target / RESTRICTED / "suppression_log.csv",
+                          result.height, tally.get("primary", 0), tally.get("secondary", 0))

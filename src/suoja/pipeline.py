@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from suoja._target import check_target
 from suoja.audit import ONE
 from suoja.catalogue import Catalogue, Population, read_catalogue
 from suoja.errors import RegisterError, ReleaseRefused, UsageError
@@ -45,6 +46,8 @@ class PublishResult:
     target: Path
     release: ProtectedRelease
     audit: pl.DataFrame
+    ledger: Path | None = None
+    """The privacy budget ledger a DP release spent from."""
 
     @property
     def earlier_releases(self) -> list[int]:
@@ -246,38 +249,47 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
                             restricted=restricted)
 
 
-def ledger_path(out: Path) -> Path:
-    """The privacy budget ledger of every release under ``out`` (restricted, append-only)."""
-    return out / "restricted" / "privacy_budget_ledger.jsonl"
+def ledger_path(register: Path, policy: Policy) -> Path:
+    """The privacy budget ledger of the register and policy, never of an output folder:
+    the policy's ``[privacy] ledger``, else one per register (``suoja.dp.anchor``)."""
+    from suoja.dp.anchor import default_ledger
+
+    return (Path(policy.ledger) if policy.ledger else default_ledger(register)).resolve()
 
 
 def _dp_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
-                policy: Policy, out: Path) -> ProtectedRelease:
-    """Noise instead of suppression; refused (exit 3) before any work if over the cap."""
+                policy: Policy, ledger: Path, target: Path) -> ProtectedRelease:
+    """Noise instead of suppression; refused (exit 3) before any work if over a cap or if
+    the ledger does not match its anchors."""
     from suoja.dp import check_and_append, dp_protect_release
+    from suoja.dp.anchor import refuse_legacy
 
+    refuse_legacy(target.parent, ledger)
     settings = policy.dp_settings()
-    check_and_append(ledger_path(out), str(year), settings.epsilon, settings.delta,
-                     settings.yearly_epsilon_cap, year, dry_run=True)
+    check_and_append(ledger, str(year), settings.epsilon, settings.delta,
+                     settings.yearly_epsilon_cap, year, dry_run=True,
+                     delta_cap=settings.yearly_delta_cap, roots=[target.parent], target=target)
     return dp_protect_release(frames, year, catalogue, policy, settings)
 
 
-def _spend_budget(release: ProtectedRelease, out: Path, folder: Path) -> None:
-    """Append the release to the ledger and keep its entry in the release's restricted/."""
+def _spend_budget(release: ProtectedRelease, ledger: Path, target: Path, folder: Path) -> None:
+    """Append the release to the ledger and keep its entry, with the ledger's new head, in
+    the release's restricted/ (an anchor of the ledger outside itself)."""
     import json
 
     from suoja.dp import check_and_append
+    from suoja.dp.anchor import BUDGET_FILE
 
     spent = release.restricted.extra["dp"]
-    ledger = ledger_path(out)
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    ledger.parent.chmod(0o700)
+    settings = release.policy.dp_settings()
     entry = check_and_append(ledger, str(release.year), spent["epsilon"], spent["delta"],
-                             release.policy.dp_settings().yearly_epsilon_cap, release.year,
-                             dry_run=False)
-    ledger.chmod(0o600)
-    path = folder / "restricted" / "privacy_budget.json"
-    path.write_text(json.dumps(entry, indent=2), encoding="utf-8")
+                             settings.yearly_epsilon_cap, release.year, dry_run=False,
+                             delta_cap=settings.yearly_delta_cap, roots=[target.parent],
+                             target=target)
+    record = {**entry, "ledger": str(ledger),
+              "ledger_head": {"entries": entry["seq"], "hash": entry["hash"]}}
+    path = folder / "restricted" / BUDGET_FILE
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     path.chmod(0o600)
 
 
@@ -332,8 +344,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     if year < FIRST_YEAR or year > 2100:
         raise UsageError(f"year must be between {FIRST_YEAR} and 2100, got {year}")
     target = out / str(year)
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; use --force to replace it")
+    check_target(target, force=force)
     policy = read_policy(policy_path)
     if privacy is not None:
         policy = with_privacy(policy, privacy)
@@ -344,8 +355,9 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
         check_year_has_data(frames, year, register)
     step("Computing and protecting the tables")
     earlier = {}
-    if policy.mode == "dp":
-        release = _dp_release(frames, year, catalogue, policy, out)
+    ledger = ledger_path(register, policy) if policy.mode == "dp" else None
+    if ledger is not None:
+        release = _dp_release(frames, year, catalogue, policy, ledger, target)
     else:
         earlier = read_previous(out, year, catalogue, previous)
         release = protect_release(frames, year, catalogue, policy, earlier)
@@ -361,7 +373,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
             # Noise protects every figure; status C marks quality suppression only, and
             # recovering such a cell by difference reveals nothing the noise does not cover.
             result = pl.DataFrame(schema=AUDIT_SCHEMA)
-            _spend_budget(release, out, folder)
+            assert ledger is not None
+            _spend_budget(release, ledger, target, folder)
         else:
             step("Auditing open/ as an outsider would")
             result = _audit_written(folder / "open", release, earlier)
@@ -384,4 +397,4 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
 
     step("Writing the release")
     write_release(release, target, force=force, extra=finish)
-    return PublishResult(target=target, release=release, audit=audits[0])
+    return PublishResult(target=target, release=release, audit=audits[0], ledger=ledger)

@@ -28,6 +28,8 @@ class Policy:
     singletons: bool = True
     interval: str = "threshold"
     mode: str = "suppression"
+    ledger: str = ""
+    """The privacy budget ledger (absolute); empty: one per register in the state folder."""
     dp: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     source: str = "built-in"
@@ -71,6 +73,23 @@ def _choice(where: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise PolicyError(f"{where}: {value!r} is not allowed; allowed: {', '.join(allowed)}")
 
 
+def _ledger(privacy: dict[str, Any], policy_path: Path) -> str:
+    """``privacy.ledger``: a file path, relative to the policy's folder unless absolute."""
+    if "ledger" not in privacy:
+        return ""
+    value = privacy["ledger"]
+    if not isinstance(value, str) or not value.strip():
+        raise PolicyError(f"privacy.ledger: must be the path of the privacy budget ledger "
+                          f"file, got {value!r}")
+    path = Path(value.strip()).expanduser()
+    if not path.is_absolute():
+        path = policy_path.resolve().parent / path
+    if path.is_dir() or value.strip().endswith(("/", "\\")):
+        raise PolicyError(f"privacy.ledger: {value!r} is a folder; name the ledger file in it, "
+                          "e.g. privacy_budget_ledger.jsonl")
+    return str(path)
+
+
 def default_policy_path() -> Path:
     """The policy shipped with suoja."""
     return policies_dir() / "default.toml"
@@ -89,7 +108,7 @@ def read_policy(path: Path | None = None) -> Policy:
     secondary = raw.get("secondary", {})
     check_keys(secondary, "secondary", {"method", "singletons", "interval"}, set(), PolicyError)
     privacy = raw.get("privacy", {})
-    check_keys(privacy, "privacy", {"mode"}, set(), PolicyError)
+    check_keys(privacy, "privacy", {"mode", "ledger"}, set(), PolicyError)
     policy = Policy(
         min_count=threshold["min_count"],
         zeros=threshold.get("zeros", "publish"),
@@ -98,6 +117,7 @@ def read_policy(path: Path | None = None) -> Policy:
         singletons=secondary.get("singletons", True),
         interval=secondary.get("interval", "threshold"),
         mode=privacy.get("mode", "suppression"),
+        ledger=_ledger(privacy, path),
         dp=dict(raw.get("dp", {})),
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         source=str(path),

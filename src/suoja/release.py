@@ -1,28 +1,24 @@
 """Write a protected release: ``open/`` for the portal, ``restricted/`` for the officer.
 
 Reads protected tables only (``suoja.protected``), never the register. Everything is
-written into a temporary folder beside the target and renamed into place at the end, so
-a failure leaves nothing behind; an existing release is replaced only when asked.
+written into a private temporary folder beside the target and renamed into place at the
+end, under a lock (``suoja._target``), so a failure or a kill leaves nothing behind; an
+existing release is replaced only when asked.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from suoja._jsonstat import dataset
 from suoja.catalogue import TableSpec
 from suoja.codelists import LANGUAGES
-from suoja.errors import UsageError
+from suoja._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, atomic_folder
 from suoja.protected import CONFIDENTIAL, ProtectedRelease
-
-OWNER_ONLY_DIR, OWNER_ONLY_FILE = 0o700, 0o600
 
 
 def write_csv(release: ProtectedRelease, spec: TableSpec, folder: Path) -> Path:
@@ -115,28 +111,6 @@ def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
     for path in paths:
         os.chmod(path, OWNER_ONLY_FILE)
     return paths
-
-
-@contextmanager
-def atomic_folder(target: Path, *, force: bool) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``target`` only if the block succeeds."""
-    if target.exists() and not force:
-        raise UsageError(f"{target} exists; use --force to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    temporary.chmod(0o755)  # mkdtemp makes it private; the release is public but restricted/
-    try:
-        yield temporary
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(old)
-            temporary.rename(target)
-            shutil.rmtree(old)
-        else:
-            temporary.rename(target)
-    finally:
-        if temporary.exists():
-            shutil.rmtree(temporary)
 
 
 def write_release(release: ProtectedRelease, target: Path, *, force: bool = False,

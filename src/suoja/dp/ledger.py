@@ -12,10 +12,11 @@ One entry per line (UTF-8 JSON, keys sorted)::
 ``prev`` is the SHA-256 of the previous entry (64 zeros for the first) and ``hash`` the
 SHA-256 of the entry's own canonical JSON without ``hash``. Changing, removing or
 reordering any entry but the last breaks the chain, which :func:`verify_ledger` reports
-and :func:`check_and_append` refuses to build on. The chain cannot by itself detect that
-the last entries were cut off: keep the returned ``hash`` (the head) with the release, in
-its ``restricted/`` folder, so that the officer can check that the ledger still holds it.
-A re-run of the same release draws new noise and spends its budget again.
+and :func:`check_and_append` refuses to build on. A cut-off end, a forged last entry with
+its hash recomputed, or a deleted or emptied ledger are caught by the anchors outside the
+ledger (:mod:`suoja.dp.anchor`): its head file and the head recorded in every release.
+Both ε and δ have a yearly cap. A re-run of the same release draws new noise and spends
+its budget again.
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ import fcntl
 import hashlib
 import json
 import os
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from suoja.dp.anchor import GENESIS, anchor_problems, known_roots, remember_roots, write_head
 from suoja.errors import ReleaseRefused
 
-GENESIS = "0" * 64
 TOLERANCE = 1e-9
-"""Budget sums are floats: a cap is exceeded only by more than this."""
+"""Budget sums are floats: a cap is exceeded only by more than this fraction of it."""
 
 
 def _canonical(entry: dict[str, Any]) -> str:
@@ -83,9 +88,12 @@ def _read(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     return entries, problems
 
 
-def verify_ledger(path: Path) -> list[str]:
-    """Every problem of the ledger (a broken chain, a changed entry); empty when intact."""
-    return _read(Path(path))[1]
+def verify_ledger(path: Path, roots: Iterable[Path] = ()) -> list[str]:
+    """Every problem of the ledger (a broken chain, a changed entry, a head that its head
+    file or the releases under ``roots`` contradict); empty when intact."""
+    path = Path(path).resolve()
+    entries, problems = _read(path)
+    return problems + anchor_problems(path, entries, roots)
 
 
 def spent(path: Path, year: int) -> tuple[float, float]:
@@ -97,46 +105,88 @@ def spent(path: Path, year: int) -> tuple[float, float]:
 
 
 def check_and_append(ledger_path: Path, release: str, epsilon: float, delta: float, cap: float,
-                     year: int, *, dry_run: bool) -> dict[str, Any]:
-    """Check the yearly cap and record the release's spending (unless ``dry_run``).
+                     year: int, *, dry_run: bool, delta_cap: float | None = None,
+                     roots: Iterable[Path] = (), target: Path | None = None) -> dict[str, Any]:
+    """Check the yearly caps and the ledger's anchors; record the release's spending.
 
-    Returns the entry (with ``hash``, the new head of the chain). Raises ReleaseRefused
-    (exit status 3) when the ledger's chain is broken or when the year's spent ε plus
-    ``epsilon`` would exceed ``cap``; then nothing is written.
+    ``cap`` bounds the year's ε and ``delta_cap`` (when given) its δ. ``roots`` are output
+    roots where releases may record the ledger's head (see :mod:`suoja.dp.anchor`);
+    ``target`` is where this release goes. Returns the entry (with ``hash``, the new head).
+    Raises ReleaseRefused (exit status 3), writing nothing, when the chain is broken, when
+    the ledger disagrees with its head file or with a release present, or when a cap would
+    be exceeded. Unless ``dry_run``, appends the entry and updates the head file.
     """
-    path = Path(ledger_path)
-    entry = _next_entry(path, release, epsilon, delta, cap, year)
+    path = Path(ledger_path).resolve()
+    roots = [Path(r) for r in roots]
+    limits = (cap, delta_cap)
+    entry = _next_entry(path, release, epsilon, delta, limits, year, roots, target)
     if dry_run:
         return entry
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
     created = not path.exists()
-    with path.open("a", encoding="utf-8") as handle:
+    with _uninterrupted(), path.open("a", encoding="utf-8") as handle:
         if created:
             os.chmod(path, 0o600)
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             # checked again under the lock: another publish may have appended meanwhile
-            entry = _next_entry(path, release, epsilon, delta, cap, year)
+            entry = _next_entry(path, release, epsilon, delta, limits, year, roots, target)
             handle.write(json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+            entries, _ = _read(path)
+            write_head(path, entry["seq"], entry["hash"],
+                       known_roots(path, entries, roots))
+            remember_roots(roots)
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return entry
 
 
-def _next_entry(path: Path, release: str, epsilon: float, delta: float, cap: float,
-                year: int) -> dict[str, Any]:
-    entries, problems = _read(path)
-    if problems:
-        raise ReleaseRefused(f"the privacy budget ledger is broken, so the budget spent is "
-                             f"not known: {problems[0]}; nothing was written")
-    before = float(sum(e["epsilon"] for e in entries if e.get("year") == year))
-    if before + epsilon > cap + TOLERANCE:
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C until the block is done, so an entry and the head are written whole."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: caught.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None
+                      else signal.default_int_handler)
+        if caught:
+            raise KeyboardInterrupt
+
+
+def _refuse_over_cap(release: str, year: int, what: str, amount: float, before: float,
+                     cap: float) -> None:
+    if before + amount > cap * (1 + TOLERANCE):
         raise ReleaseRefused(
-            f"release {release} would spend ε = {epsilon:g} of the privacy budget of {year}, "
-            f"but {before:g} of the yearly cap of {cap:g} is spent already (left: "
+            f"release {release} would spend {what} = {amount:g} of the privacy budget of "
+            f"{year}, but {before:g} of the yearly cap of {cap:g} is spent already (left: "
             f"{max(cap - before, 0):g}); nothing was written")
+
+
+def _next_entry(path: Path, release: str, epsilon: float, delta: float,
+                limits: tuple[float, float | None], year: int, roots: list[Path],
+                target: Path | None) -> dict[str, Any]:
+    entries, problems = _read(path)
+    problems += anchor_problems(path, entries, roots)
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ReleaseRefused(f"the privacy budget ledger is broken, so the budget spent is "
+                             f"not known: {'; '.join(problems[:3])}{more}; nothing was "
+                             "written")
+    cap, delta_cap = limits
+    mine = [e for e in entries if e.get("year") == year]
+    before = float(sum(e["epsilon"] for e in mine))
+    before_delta = float(sum(e["delta"] for e in mine))
+    _refuse_over_cap(release, year, "ε", epsilon, before, cap)
+    if delta_cap is not None:
+        _refuse_over_cap(release, year, "δ", delta, before_delta, delta_cap)
     entry: dict[str, Any] = {
         "seq": len(entries) + 1,
         "release": str(release),
@@ -149,5 +199,9 @@ def _next_entry(path: Path, release: str, epsilon: float, delta: float, cap: flo
         "recorded": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "prev": entries[-1]["hash"] if entries else GENESIS,
     }
+    if delta_cap is not None:
+        entry |= {"delta_cap": float(delta_cap), "delta_spent_after": before_delta + delta}
+    if target is not None:
+        entry["target"] = str(Path(target).resolve())
     entry["hash"] = entry_hash(entry)
     return entry

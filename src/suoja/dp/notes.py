@@ -54,6 +54,33 @@ def jsonstat_extension(bound: float, settings: DPSettings, lang: str) -> dict[st
     }
 
 
+def cap_note(settings: DPSettings, lang: str) -> str:
+    """The yearly cap in words, and what it does not cover: a person counts once per
+    release, so one who is in several years' figures spends from several years' budgets."""
+    cap = _number(settings.yearly_epsilon_cap, lang)
+    delta = f", δ = {settings.yearly_delta_cap:.0e}" if settings.mechanism == "gaussian" else ""
+    return {
+        "fi": (f" Saman tilastovuoden julkaisut voivat käyttää yhteensä enintään ε = {cap}"
+               f"{delta}; rekisterin yhteydessä pidettävä kirjanpito estää tätä suuremman "
+               "käytön. Raja laskee jokaisen henkilön kerran julkaisua kohden: henkilö, joka "
+               "on luvuissa useana vuonna (esimerkiksi asiakkaana kunkin vuoden 31. "
+               "joulukuuta), kuluttaa jokaisen näiden vuosien budjettia, joten hänen "
+               "suojansa vuosien yli on usean vuoden budjettien summa."),
+        "sv": (f" Publikationerna för ett statistikår får tillsammans använda högst ε = {cap}"
+               f"{delta}; en logg som förs med registret vägrar varje publikation utöver det. "
+               "Taket räknar varje person en gång per publikation: en person som finns i "
+               "siffrorna flera år (till exempel som klient den 31 december varje år) förbrukar "
+               "av budgeten för vart och ett av dessa år, så personens skydd över åren är "
+               "summan av flera årsbudgetar."),
+        "en": (f" The releases of one statistical year may spend at most ε = {cap}{delta} "
+               "together; a ledger kept with the register refuses any release beyond it. The "
+               "cap counts each person once per release: a person who is in the figures of "
+               "several years (for example a client on 31 December of each) spends from the "
+               "budget of each of those years, so that person's protection across the years "
+               "is the sum of several yearly budgets."),
+    }[lang]
+
+
 def methods_note(settings: DPSettings, error_bounds: Mapping[str, float], lang: str,
                  titles: Mapping[str, str] | None = None) -> str:
     """The review's methods note on differential privacy, in one language.
@@ -116,6 +143,7 @@ def methods_note(settings: DPSettings, error_bounds: Mapping[str, float], lang: 
             "The adjustment lowers the error of totals and of empty categories.")
         if low:
             text += f" Figures from 1 to {low - 1} are not published (C): too uncertain."
+    text += cap_note(settings, lang)
     if titles:
         lines = [f"{titles.get(t, t)}: ±{b:.0f}" for t, b in error_bounds.items()]
         head = {"fi": "Virhemarginaalit (95 %)", "sv": "Felmarginaler (95 %)",

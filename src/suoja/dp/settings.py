@@ -25,7 +25,8 @@ FIXED_CATEGORY_DIMENSIONS = ("citizenship", "sector")
 """Dimensions whose shown categories the policy may fix in advance (the rest become ``_O``)."""
 
 KEYS = {
-    "mechanism", "epsilon", "delta", "yearly_epsilon_cap", "max_events_per_person",
+    "mechanism", "epsilon", "delta", "yearly_epsilon_cap", "yearly_delta_cap",
+    "max_events_per_person",
     "max_records_per_person", "suppress_below", "categories",
 }
 REQUIRED = {"epsilon", "yearly_epsilon_cap"}
@@ -43,6 +44,8 @@ class DPSettings:
         delta: δ of (ε, δ)-DP; required for ``gaussian``, 0 for ``laplace``.
         yearly_epsilon_cap: the most ε that the releases of one statistical year may spend
             together (the ledger refuses a release beyond it).
+        yearly_delta_cap: the most δ that the releases of one statistical year may spend
+            together; required for ``gaussian``, 0 for ``laplace`` unless given.
         max_events_per_person: how many exploitation events of one person are counted
             (the contribution bound of the event tables); events beyond it are dropped,
             primary first, then by event id.
@@ -62,6 +65,7 @@ class DPSettings:
     yearly_epsilon_cap: float
     mechanism: str = "laplace"
     delta: float = 0.0
+    yearly_delta_cap: float = 0.0
     max_events_per_person: int = 2
     max_records_per_person: int = 1
     suppress_below: int = 0
@@ -115,6 +119,20 @@ def _categories(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def _delta_cap(raw: Mapping[str, Any], where: str, mechanism: str, delta: float) -> float:
+    """``yearly_delta_cap``: required with ``gaussian`` (δ adds up over releases too)."""
+    if "yearly_delta_cap" not in raw:
+        if mechanism == "gaussian":
+            raise PolicyError(f"{where}: missing key 'yearly_delta_cap' (the gaussian mechanism "
+                              "spends δ, and the releases of a year may spend only so much)")
+        return 0.0
+    cap = _number(raw, "yearly_delta_cap", where)
+    if not delta <= cap < 1:
+        raise PolicyError(f"{where}.yearly_delta_cap: must be >= delta ({delta:g}) and < 1, "
+                          f"got {raw['yearly_delta_cap']!r}")
+    return cap
+
+
 def parse_dp_settings(raw: Mapping[str, Any], where: str = "dp") -> DPSettings:
     """Validate the policy's ``[dp]`` table.
 
@@ -156,11 +174,13 @@ def parse_dp_settings(raw: Mapping[str, Any], where: str = "dp") -> DPSettings:
         if delta != 0:
             raise PolicyError(f"{where}.delta: the laplace mechanism is pure ε-DP; delta must be "
                               f"0 or left out, got {raw['delta']!r}")
+    delta_cap = _delta_cap(raw, where, mechanism, delta)
     return DPSettings(
         epsilon=epsilon,
         yearly_epsilon_cap=cap,
         mechanism=mechanism,
         delta=delta,
+        yearly_delta_cap=delta_cap,
         max_events_per_person=_whole(raw, "max_events_per_person", where, 2, 1),
         max_records_per_person=_whole(raw, "max_records_per_person", where, 1, 1),
         suppress_below=_whole(raw, "suppress_below", where, 0, 0),

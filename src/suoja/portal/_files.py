@@ -26,17 +26,25 @@ class Format:
     file_type: str | None
     standard: str
     standard_title: str
+    format_iri: str | None = None
+    """The format's IRI where the EU file-type table has no entry for it."""
+
+    @property
+    def format_id(self) -> str | None:
+        """The IRI of ``dct:format``: the EU file type, else ``format_iri``."""
+        return EU_FILE_TYPE + self.file_type if self.file_type else self.format_iri
 
 
+PX_SPEC = "https://www.scb.se/en/services/statistical-programs-for-px-files/px-file-format/"
 FORMATS = {
     "csv": Format("CSV", "text/csv", "CSV", "https://www.rfc-editor.org/rfc/rfc4180",
                   "RFC 4180: Common Format and MIME Type for CSV Files"),
     "jsonstat": Format("JSON", "application/json", "JSON", "https://json-stat.org/format/",
                        "JSON-stat 2.0"),
-    # PX has no IANA media type and no entry in the EU file-type table.
-    "px": Format("PX", None, None,
-                 "https://www.scb.se/en/services/statistical-programs-for-px-files/px-file-format/",
-                 "PX file format (PxWeb)"),
+    # PX has no entry in the EU file-type table and no media type of its own: its format is
+    # named by its specification, and its media type is the plain text a PX file is.
+    "px": Format("PX", "text/plain", None, PX_SPEC, "PX file format (PxWeb)",
+                 format_iri=PX_SPEC),
     "datapackage": Format("JSON", "application/json", "JSON",
                           "https://specs.frictionlessdata.io/data-package/",
                           "Frictionless Data Package"),

@@ -122,6 +122,9 @@ def _data(px: PxFile, languages: list[str], default: str) -> list[str]:
         if missing:
             problems.append(f"DATA uses {symbol!r}, but {keyword} is not declared in "
                             f"{', '.join(missing)}")
+    if used and (px.get("AGGREGALLOWED") or [""])[0].upper() != "NO":
+        problems.append("DATA has hidden cells, but AGGREGALLOWED=NO is missing: PxWeb would "
+                        "add them as zero when a reader aggregates")
     for datum in px.data:
         if not datum.startswith('"'):
             try:

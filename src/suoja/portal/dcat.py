@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from suoja.codelists import LANGUAGES
-from suoja.portal._files import DCAT, EU_FILE_TYPE, IANA, DataFile, data_files
+from suoja.portal._files import DCAT, IANA, DataFile, data_files
 from suoja.portal._metadata import PortalMetadata, Term, portal_metadata, portal_texts
 from suoja.protected import ProtectedRelease
 
@@ -104,8 +104,8 @@ def _distribution(file: DataFile, folder: Path, meta: PortalMetadata,
     }
     extra: list[dict[str, Any]] = [{"@id": fmt.standard, "@type": "dct:Standard",
                                     "label": {"en": fmt.standard_title}}]
-    if fmt.file_type:
-        node["format"] = EU_FILE_TYPE + fmt.file_type
+    if fmt.format_id:
+        node["format"] = fmt.format_id
         extra.append({"@id": node["format"], "@type": "dct:MediaTypeOrExtent"})
     if fmt.media_type:
         node["mediaType"] = IANA + fmt.media_type
@@ -182,7 +182,13 @@ def _unique(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Nodes shared by several distributions (a format, a standard) once each."""
     seen: dict[str, dict[str, Any]] = {}
     for node in nodes:
-        seen.setdefault(node["@id"], node)
+        first = seen.setdefault(node["@id"], dict(node))
+        if first is not node and node.get("@type") != first.get("@type"):
+            # one IRI in two roles (the PX specification is its standard and its format)
+            types = [t for n in (first, node) for t in
+                     ([n["@type"]] if isinstance(n["@type"], str) else n["@type"])]
+            first["@type"] = list(dict.fromkeys(types))
+            first |= {k: v for k, v in node.items() if k not in first}
     return list(seen.values())
 
 

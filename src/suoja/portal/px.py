@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import polars as pl
+
 import suoja
 from suoja import codelists
 from suoja._jsonstat import METRIC_LABEL, STATUS_TEXT, YEAR_LABEL, cube_order
@@ -146,6 +148,12 @@ def _each_list(name: str, items: dict[str, list[str]], *spec_of: dict[str, str])
     return out
 
 
+def _has_hidden(ordered: pl.DataFrame) -> bool:
+    """Whether a cell is not published (status C, or no value)."""
+    return bool(ordered["value"].is_null().any()
+                or (ordered["status"] == CONFIDENTIAL).any())
+
+
 def px_text(release: ProtectedRelease, spec: TableSpec,
             meta: PortalMetadata | None = None) -> str:
     """The PX file of one table, as text (lines end with CR LF)."""
@@ -169,6 +177,8 @@ def px_text(release: ProtectedRelease, spec: TableSpec,
         f'CREATION-DATE="{stamp}";',
         f'TABLEID="{meta.px["table_prefix"]}_{spec.id}";',
         f'MATRIX="{meta.px["table_prefix"]}_{spec.id}_{release.year}";',
+        # PxWeb adds a hidden cell ("...") as zero when a reader aggregates: forbid it.
+        *(["AGGREGALLOWED=NO;"] if _has_hidden(ordered) else []),
         "DECIMALS=0;", f'SUBJECT-CODE="{_clean(meta.px["subject_code"])}";',
         *_each("SUBJECT-AREA", meta.px["subject_area"]),
         *_each("DESCRIPTION", {lang: f"{title[lang]}, {release.year}" for lang in LANGUAGES}),

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from suoja.errors import SolverLimitError
 from suoja.protect.highs import (
     INF,
     has_incumbent,
@@ -143,7 +144,8 @@ class Component:
             # makes that much faster than an LP vertex that may still be fractional.
             _, _, x = self._optimise(np.zeros(0, dtype=np.int64), 1.0, integer=True)
             if x is None:
-                raise RuntimeError("no integer solution found within the time limit")
+                raise SolverLimitError(f"the solver found no integer solution within its time "
+                                      f"limit of {self.time_limit:g} s")
             self._remember(x)
         assert self.known is not None
         return self.known
@@ -186,7 +188,8 @@ class Component:
             self.last = self.known
             return round(value)
         if self.known is None:
-            raise RuntimeError("no integer solution found within the time limit")
+            raise SolverLimitError(f"the solver found no integer solution within its time "
+                                      f"limit of {self.time_limit:g} s")
         self.last = self.known
         return float(self.known[local].sum())
 

@@ -248,7 +248,8 @@ def methods(facts: Facts) -> dict[str, Any]:
     threshold = int(policy.dp.get("suppress_below", 0)) if dp else policy.min_count
     return {"threshold": threshold, "pool": list(policy.pool),
             "zeros_sensitive": policy.zeros == "sensitive", "dp": dp,
-            "bounds": bounds, "epsilon": policy.dp.get("epsilon")}
+            "bounds": bounds, "epsilon": policy.dp.get("epsilon"),
+            "yearly_cap": policy.dp.get("yearly_epsilon_cap")}
 
 
 def charts(facts: Facts) -> dict[str, Chart]:
