@@ -186,7 +186,12 @@ def _knowledge(joint: JointModel, attacker: JointAttacker, row, year: int) -> st
     labels = attacker.components_of(row)
     used = {joint.row_facts[i] for i in np.flatnonzero(np.isin(attacker.row_label, list(labels)))}
     years = sorted({int(u.split()[1]) for u in used if u.startswith("tables ")})
-    facts = sorted(u for u in used if not u.startswith("tables "))
+    facts = {u for u in used if not u.startswith("tables ")}
+    for block in joint.blocks.values():
+        span = attacker.label[block.offset:block.offset + block.model.n_vars]
+        if block.facts and np.isin(span, list(labels)).any():
+            facts.update(block.facts)
+    facts = sorted(facts)
     parts = [f"tables of {', '.join(map(str, years))}"] if years else ["nothing published"]
     return "; ".join(parts + facts)
 

@@ -89,6 +89,8 @@ class _Block:
     model: LinearModel
     offset: int
     forms: dict[tuple[str, str], int] = field(default_factory=dict)
+    facts: tuple[str, ...] = ()
+    """The declared facts whose structural zeros shaped this block."""
 
     def row(self, table: str, key: str) -> sp.csr_matrix:
         """The 0/1 row of a cell over this block's variables."""
@@ -288,7 +290,7 @@ def _block(view: View, facts: Sequence[Fact], all_codes: Mapping[str, Sequence[s
     model = public_model(cells, domains, hierarchy, structural=boxes)
     forms = {(t, k): int(f) for t, k, f in
              model.cells.select("table", "key", "__form").iter_rows()}
-    return _Block(view, model, offset, forms)
+    return _Block(view, model, offset, forms, tuple(sorted({name for name, _ in boxes})))
 
 
 def build_joint(views: Sequence[View], facts: Sequence[Fact], rules: SuppressionRules,

@@ -1,0 +1,267 @@
+"""What an outsider knows besides one table: declared facts, other populations, the
+releases already published (issue 12).
+
+The cases that broke the guarantee are checked here with arithmetic an outsider would do
+by hand on the published files, independently of the audit that the engine shares; the
+independent intruder (tests/intruder, CP-SAT) checks whole releases in
+test_intruder_release.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from suoja.audit import audit_views, read_open_tables, read_previous, views_from_tables
+from suoja.catalogue import read_catalogue
+from suoja.cli import app
+from suoja.errors import CatalogueError
+from suoja.pipeline import protect_release, publish
+from suoja.policy import read_policy
+from suoja.register import read_register
+
+REPO = Path(__file__).resolve().parents[1]
+REGISTER = REPO / "data" / "register"
+CATALOGUE = read_catalogue()
+POLICY = read_policy()
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def sequence(tmp_path_factory) -> Path:
+    """The embedded register's 2024 and 2025 releases, published in order into one root."""
+    out = tmp_path_factory.mktemp("sequence")
+    for year in (2024, 2025):
+        publish(year, REGISTER, out)
+    return out
+
+
+def value(root: Path, year: int, table: str, **codes: str) -> int | None:
+    frame = pl.read_csv(root / str(year) / "open" / f"{table}.csv", infer_schema_length=0)
+    for dim in CATALOGUE.table(table).dimensions:
+        frame = frame.filter(pl.col(dim) == codes.get(dim, "_T"))
+    assert frame.height == 1
+    raw = frame["value"][0]
+    return None if raw in (None, "") else int(raw)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", [2024, 2025])
+def test_finns_exploited_in_finland_are_one_figure(sequence: Path, year: int) -> None:
+    """FINNISH_CITIZEN holds exactly for FIN: the residence table and the citizenship table
+    of those exploited in Finland show the same figure, or both hide it."""
+    residence = value(sequence, year, "finland_residence", residence_status="FINNISH_CITIZEN")
+    finns = value(sequence, year, "finland_victims_citizenship", citizenship="FIN")
+    assert residence == finns
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", [2024, 2025])
+def test_finns_exploited_abroad_cannot_be_computed_small(sequence: Path, year: int) -> None:
+    """Finnish new clients minus Finns in Finland (by either table) must not be 1 to 4."""
+    everyone = value(sequence, year, "new_clients_citizenship", citizenship="FIN")
+    for in_finland in (
+        value(sequence, year, "finland_residence", residence_status="FINNISH_CITIZEN"),
+        value(sequence, year, "finland_victims_citizenship", citizenship="FIN"),
+    ):
+        if everyone is not None and in_finland is not None:
+            assert not 1 <= everyone - in_finland <= POLICY.min_count - 1
+
+
+@pytest.mark.slow
+def test_the_sequence_passes_the_audit_with_the_earlier_release(sequence: Path) -> None:
+    result = runner.invoke(app, ["audit", str(sequence / "2025")])
+    assert result.exit_code == 0, result.output
+    assert "earlier releases taken as known: 2024" in result.output
+
+
+@pytest.mark.slow
+def test_the_review_compares_with_the_published_year_before(sequence: Path) -> None:
+    """Last year's figures in the review are those published last year, never recomputed."""
+    html = (sequence / "2025" / "review" / "review.en.html").read_text(encoding="utf-8")
+    stock_2024 = value(sequence, 2024, "clients_year_end", role="VICTIM")
+    assert stock_2024 is not None
+    assert f"{stock_2024:,}" in html or str(stock_2024) in html
+
+
+def _tables(catalogue, rows: dict[str, list[tuple]], year: int) -> dict[str, pl.DataFrame]:
+    """Published tables from (codes..., value) rows; value None means hidden."""
+    out = {}
+    for table, values in rows.items():
+        dims = catalogue.table(table).dimensions
+        frame = pl.DataFrame(values, schema={**{d: pl.String for d in dims}, "value": pl.Int64},
+                             orient="row")
+        out[table] = frame.select(pl.lit(year, pl.Int64).alias("year"), *dims, "value",
+                                  pl.when(pl.col("value").is_null()).then(pl.lit("C"))
+                                  .otherwise(None).alias("status"))
+    return out
+
+
+def test_a_code_that_cannot_occur_does_not_absorb_a_difference() -> None:
+    """Rejections 25 = NO_NEED 10 + OTHER 12 + NOT_TRAFFICKING: the reason 'not applicable'
+    exists only for accepted decisions, so the hidden reason is exactly 3."""
+    tables = _tables(CATALOGUE, {
+        "decisions": [("_T", 100), ("ACCEPTED", 75), ("REJECTED", 25)],
+        "rejections": [("_T", 25), ("NO_NEED", 10), ("NOT_TRAFFICKING", None), ("OTHER", 12)],
+    }, 2025)
+    found = audit_views(views_from_tables(tables, CATALOGUE, POLICY, 2025), CATALOGUE, POLICY,
+                        2025)
+    cell = found.filter((pl.col("table") == "rejections")
+                        & (pl.col("key") == "rejection_reason=NOT_TRAFFICKING")).row(0, named=True)
+    assert (cell["lo"], cell["hi"], cell["ok"]) == (3, 3, False)
+    assert "reason_iff_rejected" in cell["knowledge"]
+
+
+def _stock_tables(catalogue, year: int, stock: dict[str, int], new: dict[str, int],
+                  ended: int) -> dict[str, pl.DataFrame]:
+    """A release of a catalogue with only the stock, the new clients and the ended ones."""
+    victims = sum(stock.values())
+    return _tables(catalogue, {
+        "clients_year_end_citizenship": [("_T", victims), *stock.items(), ("_O", 0)],
+        "new_clients_citizenship": [("_T", sum(new.values())), *new.items()],
+        "clients_ended": [(ended,)],
+    }, year)
+
+
+def test_last_years_stock_pins_a_pooled_country(tmp_path: Path) -> None:
+    """A stock of 10 Thai victims last year and 14 now, no relationship ended: 4 Thai new
+    clients, though they are pooled (fewer than five) among this year's new clients."""
+    catalogue = _small_catalogue(tmp_path)
+    earlier = _stock_tables(catalogue, 2024, {"THA": 10, "NPL": 20}, {"NPL": 30, "_O": 0}, 0)
+    now = _stock_tables(catalogue, 2025, {"THA": 14, "NPL": 50}, {"NPL": 30, "_O": 4}, 0)
+    views = (views_from_tables(now, catalogue, POLICY, 2025)
+             + views_from_tables(earlier, catalogue, POLICY, 2024))
+    found = audit_views(views, catalogue, POLICY, 2025)
+    tha = found.filter(pl.col("key").str.contains("citizenship=THA")
+                       & (pl.col("kind") == "pooled") & (pl.col("year") == 2025))
+    assert tha.height == 1
+    assert (tha["lo"][0], tha["hi"][0], tha["ok"][0]) == (4, 4, False)
+    assert "victims_stock" in tha["knowledge"][0]
+    alone = audit_views(views_from_tables(now, catalogue, POLICY, 2025), catalogue, POLICY, 2025)
+    assert alone["ok"].all(), "without last year's release nothing pins Thailand"
+
+
+SMALL_CATALOGUE = """
+[release]
+title = { fi = "t", sv = "t", en = "t" }
+publisher = { fi = "p", sv = "p", en = "p" }
+unit = { fi = "u", sv = "u", en = "u" }
+[dimensions.citizenship]
+codelist = "citizenship"
+label = { fi = "k", sv = "m", en = "c" }
+[dimensions.role]
+codelist = "role"
+label = { fi = "r", sv = "r", en = "r" }
+[dimensions.end_reason]
+codelist = "end_reason"
+label = { fi = "s", sv = "s", en = "r" }
+[populations.new_clients]
+dimensions = ["citizenship"]
+unit = { fi = "henkilöä", sv = "personer", en = "persons" }
+[populations.year_end]
+dimensions = ["role", "citizenship"]
+unit = { fi = "henkilöä", sv = "personer", en = "persons" }
+[populations.clients_ended]
+dimensions = ["end_reason"]
+unit = { fi = "asiakkuutta", sv = "klientskap", en = "client relationships" }
+[[tables]]
+id = "new_clients_citizenship"
+population = "new_clients"
+dimensions = ["citizenship"]
+title = { fi = "t", sv = "t", en = "t" }
+note = { fi = "n", sv = "n", en = "n" }
+[[tables]]
+id = "clients_year_end_citizenship"
+population = "year_end"
+dimensions = ["citizenship"]
+where = { role = "VICTIM" }
+title = { fi = "t", sv = "t", en = "t" }
+note = { fi = "n", sv = "n", en = "n" }
+[[tables]]
+id = "clients_ended"
+population = "clients_ended"
+dimensions = []
+title = { fi = "t", sv = "t", en = "t" }
+note = { fi = "n", sv = "n", en = "n" }
+[[facts]]
+id = "victims_stock"
+kind = "stock"
+stock = "year_end"
+where = { role = "VICTIM" }
+inflow = "new_clients"
+outflow = "clients_ended"
+dimensions = ["citizenship"]
+"""
+
+
+def _small_catalogue(folder: Path):
+    """The stock, the new clients by citizenship and the ended relationships, with the
+    stock fact of the shipped catalogue."""
+    path = folder / "catalogue.toml"
+    path.write_text(SMALL_CATALOGUE, encoding="utf-8")
+    return read_catalogue(path)
+
+
+def test_a_fact_with_an_unknown_code_is_refused_naming_its_line(tmp_path: Path) -> None:
+    text = (REPO / "data" / "catalogue.toml").read_text(encoding="utf-8")
+    bad = text.replace('left = { citizenship = ["FIN"] }', 'left = { citizenship = ["FINX"] }')
+    path = tmp_path / "catalogue.toml"
+    path.write_text(bad, encoding="utf-8")
+    line = next(i + 1 for i, row in enumerate(bad.splitlines()) if row.strip() == "[[facts]]")
+    with pytest.raises(CatalogueError, match=rf"facts\[0\] \(line {line}\).*FINX"):
+        read_catalogue(path)
+    result = runner.invoke(app, ["publish", "2025", "--catalogue", str(path),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert f"line {line}" in result.output and "FINX" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out" / "2025").exists()
+
+
+@pytest.mark.slow
+def test_last_years_release_makes_the_engine_hide_more(tmp_path: Path) -> None:
+    """A pattern that is safe alone is made unsafe by last year's release; suoja then hides
+    more. Last year's release is the real 2024 one with two stock figures shifted, so that
+    a country pooled among this year's new clients grew by exactly 4."""
+    frames = read_register(REGISTER).frames
+    out = tmp_path / "out"
+    publish(2024, REGISTER, out)
+    earlier = read_previous(out, 2025, CATALOGUE)
+    alone = protect_release(frames, 2025, CATALOGUE, POLICY)
+    shown_now = set(alone.tables["new_clients_citizenship"]["citizenship"].to_list())
+    stock_now = alone.tables["clients_year_end_citizenship"].drop_nulls("value")
+    stock_before = earlier[2024]["clients_year_end_citizenship"].drop_nulls("value")
+    before = dict(zip(stock_before["citizenship"], stock_before["value"], strict=True))
+    candidates = [(c, v) for c, v in zip(stock_now["citizenship"], stock_now["value"],
+                                         strict=True)
+                  if c not in shown_now and c in before and v - 4 >= POLICY.min_count]
+    assert candidates, "the embedded register has no country for this case"
+    country, now_value = candidates[0]
+    donor = next(c for c in before if c not in (country, "_T", "_O")
+                 and before[c] + before[country] - (now_value - 4) >= POLICY.min_count)
+    shift = before[country] - (now_value - 4)
+    table = earlier[2024]["clients_year_end_citizenship"].with_columns(
+        pl.when(pl.col("citizenship") == country).then(pl.col("value") - shift)
+        .when(pl.col("citizenship") == donor).then(pl.col("value") + shift)
+        .otherwise(pl.col("value")).alias("value"))
+    crafted = {2024: {**earlier[2024], "clients_year_end_citizenship": table}}
+    views = views_from_tables(alone.tables, CATALOGUE, POLICY, 2025) + views_from_tables(
+        crafted[2024], CATALOGUE, POLICY, 2024)
+    verdict = audit_views(views, CATALOGUE, POLICY, 2025)
+    assert not verdict["ok"].all(), "the crafted release must expose the pattern made alone"
+    guarded = protect_release(frames, 2025, CATALOGUE, POLICY, crafted)
+    assert guarded.restricted.audit["ok"].all()
+
+    def hidden(release) -> int:
+        return sum(t["value"].null_count() for t in release.tables.values())
+
+    assert hidden(guarded) > hidden(alone)
+    written = tmp_path / "written"
+    written.mkdir()
+    for name, frame in guarded.tables.items():
+        frame.write_csv(written / f"{name}.csv")
+    assert set(read_open_tables(written, CATALOGUE)) == set(guarded.tables)
