@@ -52,6 +52,8 @@ def audit_disagreements(out: Path, year: int, findings: list) -> list[str]:
     mine = {(f.table, f.key): f for f in findings if f.year == year}
     wrong = []
     for r in json.loads(path.read_text(encoding="utf-8")):
+        if r.get("year", year) != year:
+            continue
         table, key = r["table"], r["key"]
         if "[" in table:  # an implicit cell: the complement of a where-table
             table, where = table.rstrip("]").split("[", 1)

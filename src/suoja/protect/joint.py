@@ -34,7 +34,7 @@ import polars as pl
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from suoja.facts import AtLeastFact, Fact, StockFact
+from suoja.facts import AtLeastFact, Fact, IffFact, StockFact
 from suoja.protect.highs import (
     INF,
     has_incumbent,
@@ -97,12 +97,17 @@ class _Block:
         return self.model.forms[self.forms[(table, key)]]
 
 
-def _mentioned(views: Sequence[View]) -> dict[str, set[str]]:
-    """Per dimension, every code shown by name in some view."""
+def _mentioned(views: Sequence[View], facts: Sequence[Fact] = ()) -> dict[str, set[str]]:
+    """Per dimension, every code shown by name in some view or named by a fact (a pooled
+    code a fact names is its own unknown, so that the fact applies to it alone)."""
     seen: dict[str, set[str]] = {}
     for view in views:
         for dim, codes in view.domains.items():
             seen.setdefault(dim, set()).update(c for c in codes if c not in (OTHER, TOTAL))
+    for fact in facts:
+        if isinstance(fact, IffFact):
+            for box in (fact.left, fact.right):
+                seen.setdefault(box.dimension, set()).update(box.codes)
     return seen
 
 
@@ -296,7 +301,7 @@ def _block(view: View, facts: Sequence[Fact], all_codes: Mapping[str, Sequence[s
 def build_joint(views: Sequence[View], facts: Sequence[Fact], rules: SuppressionRules,
                 all_codes: Mapping[str, Sequence[str]], years: Sequence[int]) -> JointModel:
     """The joint programme of ``views``; targets are the hidden cells of ``years``."""
-    mentioned = _mentioned(views)
+    mentioned = _mentioned(views, facts)
     aux = _Aux()
     relations = [(*r, 0) for r in _relation_plan(views, facts, mentioned, aux)]
     bounds, pooled_targets = _rule_plan(views, mentioned, rules.threshold, aux)
