@@ -71,10 +71,13 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def embedded_release(tmp_path_factory: pytest.TempPathFactory):
-    """The 2025 release of the embedded register, published once per test session."""
+    """The 2025 release of the embedded register, published once per test session after
+    the 2024 one, into the same root: as a statistics office publishes them, in order, so
+    that 2025 is protected against 2024 and its review compares with what 2024 published."""
     from suoja.pipeline import publish
 
     out = tmp_path_factory.mktemp("publish")
+    publish(2024, EMBEDDED, out)
     return publish(2025, EMBEDDED, out)
 
 

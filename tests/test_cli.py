@@ -61,7 +61,7 @@ def test_audit_refuses_a_release_with_a_revealed_cell(embedded_release, tmp_path
     _reveal_all_but_one_primary(copy)
     result = runner.invoke(app, ["audit", str(copy)])
     assert result.exit_code == 3, result.output
-    assert "DISCLOSED new_clients" in result.stdout and "Audit FAILED" in result.stdout
+    assert "DISCLOSED 2025 new_clients" in result.stdout and "Audit FAILED" in result.stdout
 
 
 def test_audit_json_lists_every_hidden_cell(embedded_release) -> None:

@@ -80,7 +80,7 @@ def test_internal_column_names_are_protected_like_any_other(tmp_path: Path, name
     assert out.height == 9 and out[status].drop_nulls().unique().to_list() == ["C"]
     total = out.filter((pl.col(dims[0]) == "_T") & (pl.col(dims[1]) == "_T"))
     assert total[value].to_list() == ["44"]
-    log = pl.read_csv(tmp_path / "out" / "suppression_log.csv", infer_schema=False)
+    log = pl.read_csv(tmp_path / "out" / "restricted" / "suppression_log.csv", infer_schema=False)
     assert all(cell.startswith(f"{dims[0]}=") for cell in log["cell"])
     assert not any("__dim" in reason for reason in log["reason"])
 
