@@ -265,3 +265,56 @@ def test_last_years_release_makes_the_engine_hide_more(tmp_path: Path) -> None:
     for name, frame in guarded.tables.items():
         frame.write_csv(written / f"{name}.csv")
     assert set(read_open_tables(written, CATALOGUE)) == set(guarded.tables)
+
+
+@pytest.mark.slow
+def test_every_year_of_the_embedded_register_in_order(tmp_path: Path) -> None:
+    """2015 to 2025 protected in order, each year against every release before it: the
+    joint audit passes every year, and the independent intruder (CP-SAT, no shared code)
+    finds nothing in the last two years given the four releases before them."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from intruder import attack
+
+    frames = read_register(REGISTER).frames
+    published: dict[int, dict[str, pl.DataFrame]] = {}
+    for year in range(2015, 2026):
+        release = protect_release(frames, year, CATALOGUE, POLICY, dict(published))
+        failed = release.restricted.audit.filter(~pl.col("ok"))
+        assert failed.is_empty(), (year, failed.to_dicts())
+        published[year] = release.tables
+        folder = tmp_path / str(year) / "open"
+        folder.mkdir(parents=True)
+        for name, frame in release.tables.items():
+            frame.write_csv(folder / f"{name}.csv")
+    earlier = [tmp_path / str(y) / "open" for y in range(2021, 2025)]
+    findings = attack(tmp_path / "2025" / "open", REPO / "data" / "catalogue.toml",
+                      REPO / "policies" / "default.toml", earlier, REPO / "data" / "codelists")
+    assert [f for f in findings if not f.ok and f.year >= 2024] == []
+
+
+@pytest.mark.slow
+def test_a_corrected_register_does_not_change_last_years_figures(tmp_path: Path) -> None:
+    """The review's figures of the year before are those published then: correcting the
+    register afterwards (one application of 2024 removed) changes none of them."""
+    import shutil
+
+    from suoja.review.figures import Facts
+
+    out = tmp_path / "out"
+    publish(2024, REGISTER, out)
+    corrected = tmp_path / "register"
+    shutil.copytree(REGISTER, corrected)
+    lines = (corrected / "applications.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    received = header.index("received")
+    drop = next(i for i, row in enumerate(lines[1:], 1)
+                if row.split(",")[received].startswith("2024"))
+    (corrected / "applications.csv").write_text(
+        "\n".join(lines[:drop] + lines[drop + 1:]) + "\n", encoding="utf-8")
+    result = publish(2025, corrected, out)
+    published_2024 = value(out, 2024, "applications")
+    recomputed = protect_release(read_register(corrected).frames, 2024, CATALOGUE, POLICY)
+    assert recomputed.published("applications") == published_2024 - 1
+    assert Facts(result.release).previous("applications").value == published_2024

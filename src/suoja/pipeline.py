@@ -167,25 +167,44 @@ def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Poli
     codes[ONE] = ("x",)
     joint = build_joint(views, catalogue.facts, rules, codes, [year, year - 1])
     attacker = JointAttacker(joint, rules.time_limit)
-    wanted = {(t, k) for t, k in failed.select("table", "key").iter_rows()}
+    wanted = set(failed.select("year", "table", "key").iter_rows())
     added = False
-    for _, table, key, _, row in joint.targets:
-        if (table, key) not in wanted:
+    for y, table, key, _, row in joint.targets:
+        if (y, table, key) not in wanted:
             continue
-        # A published zero stays published: its finest cells are known to be empty.
+        # A published zero stays published: its finest cells are known to be empty. The
+        # figures in the relations that hold the quantity itself come first: hide one more
+        # of them, else let those already hidden move further; only then look at the rest
+        # of the quantity's linked system.
+        near = [p for p in published_partners(joint, attacker, row, year, direct=True)
+                if p[3] > 0]
+        fresh = [p for p in near if not _is_forced(forced, p)]
+        if fresh:
+            _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
+            added = True
+            continue
+        if _widen(forced, near):
+            added = True
+            continue
         partners = [p for p in published_partners(joint, attacker, row, year) if p[3] > 0]
         fresh = [p for p in partners if not _is_forced(forced, p)]
         if fresh:
-            population, t, k, value = fresh[0]
-            _force(forced, population, t, k, 1, min(1, value))
+            _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
             added = True
-            continue
-        for population, t, k, value in partners:
-            up, down = _need(forced, population, t, k)
-            if down < value or up < 2 * value + 1:
-                _force(forced, population, t, k, max(1, 2 * up), min(value, max(1, 2 * down)))
-                added = True
+        elif _widen(forced, partners):
+            added = True
     return added
+
+
+def _widen(forced, partners) -> bool:
+    """Let the hidden partners move twice as far as before (up to their whole value)."""
+    widened = False
+    for population, t, k, value in partners:
+        up, down = _need(forced, population, t, k)
+        if down < value or up < 2 * value + 1:
+            _force(forced, population, t, k, max(1, 2 * up), min(value, max(1, 2 * down)))
+            widened = True
+    return widened
 
 
 def _is_forced(forced, partner) -> bool:
@@ -222,7 +241,7 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     could still narrow down, and each such finding hides one more published cell that
     links it (or widens one already hidden), until the joint audit passes.
     """
-    from suoja.audit import audit_views, views_from_tables
+    from suoja.audit import audit_views, joint_earlier, views_from_tables
 
     cubes = compute_cubes(frames, catalogue, year)
     pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
@@ -230,7 +249,7 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     cubes = {name: p.cube for name, p in pooled.items()}
     tables = compute_tables(cubes, catalogue, year)
     earlier_views = []
-    for y, earlier in sorted((previous or {}).items()):
+    for y, earlier in sorted(joint_earlier(previous, year).items()):
         earlier_views += views_from_tables(earlier, catalogue, policy, y)
     forced: dict[str, pl.DataFrame] = {}
     for _ in range(MAX_ROUNDS):

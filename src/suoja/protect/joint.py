@@ -166,8 +166,8 @@ class JointModel:
     n_vars: int
     row_facts: list[str]
     row_terms: list[list[tuple[int, str, str, str]]]
-    """For each row, the cells it relates: (year, population, table, key); empty for a
-    published figure."""
+    """For each row, the cells it relates: (year, population, table, key); for a published
+    figure, one cell that shows it."""
     targets: list[tuple[int, str, str, str, sp.csr_matrix]]
     """(year, table, key, kind, row) of every quantity to range."""
 
@@ -325,13 +325,15 @@ def build_joint(views: Sequence[View], facts: Sequence[Fact], rules: Suppression
         return out
 
     for block in blocks.values():
-        known = block.model.cells.select("__form", "published").drop_nulls().unique()
-        for form, value in known.iter_rows():
+        known = (block.model.cells.filter(pl.col("table") != AUX)
+                 .select("__form", "published", "table", "key").drop_nulls()
+                 .unique("__form", keep="first", maintain_order=True))
+        for form, value, table, key in known.iter_rows():
             rows.append(shifted(block, block.model.forms[form]))
             lower.append(float(value))
             upper.append(float(value))
             row_facts.append(f"tables {block.view.year}")
-            row_terms.append([])
+            row_terms.append([(block.view.year, block.view.population, table, key)])
     for fact_id, sense, terms, free, rhs in relations + bounds:
         row = sp.csr_matrix((1, n))
         for sign, year, population, table, key in terms:
@@ -466,16 +468,28 @@ class JointAttacker:
 
 
 def published_partners(joint: JointModel, attacker: JointAttacker, row: sp.csr_matrix,
-                       year: int) -> list[tuple[str, str, str, int]]:
+                       year: int, direct: bool = False) -> list[tuple[str, str, str, int]]:
     """Published cells of ``year`` that relate a quantity to other tables or years.
 
     They are what secondary suppression across the release can hide: the terms of the
     facts and rules linked to the quantity, where one of ``year``'s published cells has
-    the same sum. Returns (population, table, key, published value), smallest first.
+    the same sum. With ``direct``, only the relations that hold one of the quantity's own
+    finest cells count. Returns (population, table, key, published value), smallest first.
     """
     labels = list(attacker.components_of(row))
-    found = {}
-    for i in np.flatnonzero(np.isin(attacker.row_label, labels)).tolist():
+    rows = np.flatnonzero(np.isin(attacker.row_label, labels))
+    closeness = dict.fromkeys(rows.tolist(), 0.0)
+    if direct:
+        # Only the relations that hold one of the quantity's own finest cells.
+        mine = joint.matrix[:, row.indices].tocsr()
+        shared = np.diff(mine.indptr)
+        rows = np.intersect1d(rows, np.flatnonzero(shared))
+        sizes = np.diff(joint.matrix.indptr)
+        # First how much of the quantity a relation covers, then how little else it holds.
+        closeness = {i: shared[i] / max(row.nnz, 1) + 1e-3 * shared[i] / max(sizes[i], 1)
+                     for i in rows.tolist()}
+    found: dict[tuple[str, str, str], tuple[float, int]] = {}
+    for i in rows.tolist():
         for y, population, table, key in joint.row_terms[i]:
             if y != year:
                 continue
@@ -485,6 +499,7 @@ def published_partners(joint: JointModel, attacker: JointAttacker, row: sp.csr_m
                 (pl.col("__form") == form) & pl.col("published").is_not_null()
                 & (pl.col("table") != AUX) & ~pl.col("table").str.contains("[", literal=True))
             for t, k, v in cells.select("table", "key", "published").iter_rows():
-                found[(population, t, k)] = int(v)
-    return sorted(((p, t, k, v) for (p, t, k), v in found.items()),
-                  key=lambda item: (item[3], item[1], item[2]))
+                near = max(closeness[i], found.get((population, t, k), (0.0, 0))[0])
+                found[(population, t, k)] = (near, int(v))
+    ranked = sorted(found.items(), key=lambda item: (-item[1][0], item[1][1], item[0][1:]))
+    return [(p, t, k, v) for (p, t, k), (_, v) in ranked]
