@@ -21,7 +21,8 @@ from suoja.errors import UsageError
 from suoja.policy import Policy
 from suoja.protect.audit import finding
 from suoja.protect.highs import INF
-from suoja.protect.joint import JointAttacker, JointModel, View, build_joint
+from suoja.protect.joint import JointModel, View, build_joint
+from suoja.protect.joint_ranges import JointAttacker
 from suoja.protect.rules import SuppressionRules
 from suoja.tables import cell_key, implicit_cells, is_implicit
 

@@ -159,7 +159,8 @@ def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str
 def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Policy, year: int,
                   forced: dict[str, pl.DataFrame]) -> bool:
     """Add cells to hide for every quantity the joint audit finds; False if none can be."""
-    from suoja.protect.joint import JointAttacker, build_joint, published_partners
+    from suoja.protect.joint import build_joint
+    from suoja.protect.joint_ranges import JointAttacker, published_partners
 
     failed = found.filter(~pl.col("ok"))
     rules = policy.suppression_rules()

@@ -32,30 +32,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from suoja.facts import AtLeastFact, Fact, IffFact, StockFact
-from suoja.protect.highs import (
-    INF,
-    has_incumbent,
-    is_integral,
-    new_highs,
-    outcome,
-    pass_model,
-    set_costs,
-    solution,
-)
+from suoja.protect.highs import INF
 from suoja.protect.knowledge import OTHER, structural_boxes
 from suoja.protect.model import LinearModel, public_model
-from suoja.protect.ranges import InconsistentError
 from suoja.protect.rules import SuppressionRules
 
 TOTAL = "_T"
 REST = "_R"
 AUX = "~aux"
-TOL = 1e-6
-POOL_SIZE = 512
-"""Integer points kept per component to settle bounds without a MIP."""
 
 
 @dataclass(frozen=True)
@@ -362,144 +348,3 @@ def build_joint(views: Sequence[View], facts: Sequence[Fact], rules: Suppression
     matrix = sp.vstack(rows).tocsr() if rows else sp.csr_matrix((0, n))
     return JointModel(blocks, matrix, np.array(lower), np.array(upper), n, row_facts,
                       row_terms, targets)
-
-
-class JointAttacker:
-    """Integer ranges of linear forms over the joint programme, component by component."""
-
-    def __init__(self, joint: JointModel, time_limit: float = 20.0) -> None:
-        self.joint = joint
-        self.time_limit = time_limit
-        m = joint.matrix
-        n, r = joint.n_vars, m.shape[0]
-        pattern = sp.csr_matrix((np.ones(m.nnz), m.indices, m.indptr), shape=m.shape)
-        graph = sp.bmat([[None, pattern.T], [pattern, None]], format="csr") if r else \
-            sp.csr_matrix((n, n))
-        _, labels = connected_components(graph, directed=False)
-        self.label = labels[:n]
-        self.row_label = labels[n:] if r else np.zeros(0, dtype=int)
-        self.bound_vars = np.zeros(n, dtype=bool)
-        self.bound_vars[np.unique(m.indices)] = True
-        self._lp: dict[int, tuple] = {}
-        self._mip: dict[int, object] = {}
-        self._pool: dict[int, list[np.ndarray]] = {}
-
-    def _component(self, lab: int):
-        if lab not in self._lp:
-            cols = np.flatnonzero(self.label == lab)
-            rows = np.flatnonzero(self.row_label == lab)
-            sub = self.joint.matrix[rows][:, cols]
-            highs = new_highs(presolve=False)
-            highs.setOptionValue("simplex_strategy", 4)
-            pass_model(highs, sub, np.zeros(len(cols)), np.full(len(cols), INF),
-                       self.joint.lower[rows], self.joint.upper[rows])
-            self._lp[lab] = (highs, cols, rows, sub)
-        return self._lp[lab]
-
-    def _solve(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float,
-               integer: bool) -> tuple[str, float]:
-        highs, cols, rows, sub = self._component(lab)
-        if integer:
-            if lab not in self._mip:
-                mip = new_highs(presolve=True, time_limit=self.time_limit)
-                pass_model(mip, sub, np.zeros(len(cols)), np.full(len(cols), INF),
-                           self.joint.lower[rows], self.joint.upper[rows], integer=True)
-                self._mip[lab] = mip
-            highs = self._mip[lab]
-        set_costs(highs, np.arange(len(cols)), np.zeros(len(cols)))
-        set_costs(highs, local, sense * coef)
-        if integer:
-            highs.clearSolver()
-        highs.run()
-        status = outcome(highs)
-        if status == "unbounded":
-            return status, INF
-        if status == "infeasible":
-            raise InconsistentError("the published figures contradict each other or the "
-                                    "declared facts")
-        if status == "optimal" or (integer and status == "limit" and has_incumbent(highs)):
-            x = solution(highs)
-            if not integer and not is_integral(x):
-                return "fractional", float(coef @ x[local])
-            pool = self._pool.setdefault(lab, [])
-            if len(pool) < POOL_SIZE:
-                pool.append(np.round(x))
-            return status, float(coef @ x[local])
-        raise RuntimeError(f"the solver stopped with status {status!r}")
-
-    def _extreme(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float) -> float:
-        status, value = self._solve(lab, local, coef, sense, integer=False)
-        if status == "unbounded":
-            return INF
-        if status == "fractional":
-            # The integer optimum is at best the LP bound rounded inwards; a kept integer
-            # point that reaches it settles the bound without a MIP.
-            target = np.ceil(value - TOL) if sense > 0 else np.floor(value + TOL)
-            pool = self._pool.get(lab, [])
-            if pool:
-                values = np.stack(pool)[:, local] @ coef
-                best = values.min() if sense > 0 else values.max()
-                if round(best) == target:
-                    return float(target)
-            status, value = self._solve(lab, local, coef, sense, integer=True)
-            if status == "unbounded":
-                return INF
-        return round(value)
-
-    def range(self, row: sp.csr_matrix) -> tuple[float, float]:
-        """Lowest and highest integer value of ``row @ x`` (``hi`` may be ``inf``)."""
-        cols, coef = row.indices, row.data
-        # A variable no row mentions can take any value from 0 up.
-        unbounded = bool((~self.bound_vars[cols]).any())
-        lo = hi = 0.0
-        for lab in np.unique(self.label[cols[self.bound_vars[cols]]]).tolist():
-            comp_cols = self._component(lab)[1]
-            mine = self.bound_vars[cols] & (self.label[cols] == lab)
-            local = np.searchsorted(comp_cols, cols[mine])
-            lo += self._extreme(lab, local, coef[mine], 1.0)
-            top = self._extreme(lab, local, coef[mine], -1.0)
-            hi = INF if top == INF or hi == INF else hi + top
-        return lo, (INF if unbounded else hi)
-
-    def components_of(self, row: sp.csr_matrix) -> set[int]:
-        """Components holding the bound variables of ``row``."""
-        cols = row.indices[self.bound_vars[row.indices]]
-        return set(np.unique(self.label[cols]).tolist())
-
-
-def published_partners(joint: JointModel, attacker: JointAttacker, row: sp.csr_matrix,
-                       year: int, direct: bool = False) -> list[tuple[str, str, str, int]]:
-    """Published cells of ``year`` that relate a quantity to other tables or years.
-
-    They are what secondary suppression across the release can hide: the terms of the
-    facts and rules linked to the quantity, where one of ``year``'s published cells has
-    the same sum. With ``direct``, only the relations that hold one of the quantity's own
-    finest cells count. Returns (population, table, key, published value), smallest first.
-    """
-    labels = list(attacker.components_of(row))
-    rows = np.flatnonzero(np.isin(attacker.row_label, labels))
-    closeness = dict.fromkeys(rows.tolist(), 0.0)
-    if direct:
-        # Only the relations that hold one of the quantity's own finest cells.
-        mine = joint.matrix[:, row.indices].tocsr()
-        shared = np.diff(mine.indptr)
-        rows = np.intersect1d(rows, np.flatnonzero(shared))
-        sizes = np.diff(joint.matrix.indptr)
-        # First how much of the quantity a relation covers, then how little else it holds.
-        closeness = {i: shared[i] / max(row.nnz, 1) + 1e-3 * shared[i] / max(sizes[i], 1)
-                     for i in rows.tolist()}
-    found: dict[tuple[str, str, str], tuple[float, int]] = {}
-    for i in rows.tolist():
-        for y, population, table, key in joint.row_terms[i]:
-            if y != year:
-                continue
-            block = joint.blocks[(y, population)]
-            form = block.forms[(table, key)]
-            cells = block.model.cells.filter(
-                (pl.col("__form") == form) & pl.col("published").is_not_null()
-                & (pl.col("table") != AUX) & ~pl.col("table").str.contains("[", literal=True))
-            for t, k, v in cells.select("table", "key", "published").iter_rows():
-                near = max(closeness[i], found.get((population, t, k), (0.0, 0))[0])
-                found[(population, t, k)] = (near, int(v))
-    ranked = sorted(found.items(), key=lambda item: (-item[1][0], item[1][1], item[0][1:]))
-    return [(p, t, k, v) for (p, t, k), (_, v) in ranked]
