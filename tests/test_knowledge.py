@@ -269,6 +269,7 @@ def test_last_years_release_makes_the_engine_hide_more(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sequence
 def test_every_year_of_the_embedded_register_in_order(tmp_path: Path) -> None:
     """2015 to 2025 protected in order, each year against every release before it: the
     joint audit passes every year, and the independent intruder (CP-SAT, no shared code)
