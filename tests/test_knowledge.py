@@ -320,3 +320,31 @@ def test_a_corrected_register_does_not_change_last_years_figures(tmp_path: Path)
     recomputed = protect_release(read_register(corrected).frames, 2024, CATALOGUE, POLICY)
     assert recomputed.published("applications") == published_2024 - 1
     assert Facts(result.release).previous("applications").value == published_2024
+
+
+def test_a_solver_limit_in_the_joint_audit_is_a_refusal(monkeypatch) -> None:
+    """Running out of the solver's time in the joint audit is exit 3 with the reason."""
+    from suoja.errors import SolverLimitError
+    from suoja.protect import joint_ranges
+
+    tables = _tables(CATALOGUE, {
+        "decisions": [("_T", 100), ("ACCEPTED", 75), ("REJECTED", 25)],
+        "rejections": [("_T", 25), ("NO_NEED", None), ("NOT_TRAFFICKING", None), ("OTHER", 12)],
+    }, 2025)
+    monkeypatch.setattr(joint_ranges, "outcome", lambda _highs: "limit")
+    with pytest.raises(SolverLimitError, match="time limit") as raised:
+        audit_views(views_from_tables(tables, CATALOGUE, POLICY, 2025), CATALOGUE, POLICY, 2025)
+    assert raised.value.exit_code == 3
+
+
+def test_figures_that_contradict_a_fact_are_the_users_to_fix() -> None:
+    """Rejections that add up only if an accepted decision had a reason: exit status 2."""
+    from suoja.errors import SuojaError
+
+    tables = _tables(CATALOGUE, {
+        "decisions": [("_T", 100), ("ACCEPTED", 75), ("REJECTED", 25)],
+        "rejections": [("_T", 25), ("NO_NEED", 10), ("NOT_TRAFFICKING", 10), ("OTHER", 1)],
+    }, 2025)
+    with pytest.raises(SuojaError, match="contradict") as raised:
+        audit_views(views_from_tables(tables, CATALOGUE, POLICY, 2025), CATALOGUE, POLICY, 2025)
+    assert raised.value.exit_code == 2

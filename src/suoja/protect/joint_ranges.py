@@ -14,6 +14,7 @@ import polars as pl
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from suoja.errors import SolverLimitError
 from suoja.protect.highs import (
     INF,
     has_incumbent,
@@ -83,8 +84,9 @@ class JointAttacker:
         if status == "unbounded":
             return status, INF
         if status == "infeasible":
-            raise InconsistentError("the published figures contradict each other or the "
-                                    "declared facts")
+            raise InconsistentError(
+                "the published figures contradict each other, the declared facts or an "
+                "earlier release (was the register corrected after it was published?)")
         if status == "optimal" or (integer and status == "limit" and has_incumbent(highs)):
             x = solution(highs)
             if not integer and not is_integral(x):
@@ -93,6 +95,10 @@ class JointAttacker:
             if len(pool) < POOL_SIZE:
                 pool.append(np.round(x))
             return status, float(coef @ x[local])
+        if status == "limit":
+            raise SolverLimitError(
+                f"the joint audit's solver found no integer solution within its time limit of "
+                f"{self.time_limit:g} s; nothing was written")
         raise RuntimeError(f"the solver stopped with status {status!r}")
 
     def _extreme(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from suoja.errors import SolverLimitError
+from suoja.errors import SolverLimitError, SuojaError
 from suoja.protect.highs import (
     INF,
     has_incumbent,
@@ -35,8 +35,9 @@ POOL_SIZE = 256
 """Integer points kept per component to settle bounds without a MIP."""
 
 
-class InconsistentError(ValueError):
-    """The published figures contradict each other (no non-negative solution)."""
+class InconsistentError(SuojaError, ValueError):
+    """The published figures contradict each other, or the declared facts, or an earlier
+    release (no non-negative solution): input the user must look at (exit status 2)."""
 
 
 def presolve(
