@@ -19,6 +19,7 @@ from suoja.catalogue import Catalogue
 from suoja.codelists import OTHER, TOTAL, UNKNOWN
 from suoja.errors import UsageError
 from suoja.policy import Policy
+from suoja.pooling import reference_table
 from suoja.protect.audit import finding
 from suoja.protect.highs import INF
 from suoja.protect.joint import JointModel, View, build_joint
@@ -118,9 +119,7 @@ def read_open_tables(folder: Path, catalogue: Catalogue) -> dict[str, pl.DataFra
 def _reference(catalogue: Catalogue, population: str, dim: str) -> dict[str, str] | None:
     """The coordinates of the reference table of a pooled dimension (``pooling``)."""
     specs = [s for s in catalogue.tables_of(population) if dim in s.dimensions]
-    if not specs:
-        return None
-    return dict(min(specs, key=lambda s: len(s.where)).where)
+    return dict(reference_table(specs).where) if specs else None
 
 
 def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
