@@ -176,6 +176,16 @@ def test_oldest_age_groups_absent_when_the_rest_is_hidden(release, tmp_path):
     assert "aged 50 or over" not in en and "Together," not in en and " 11 " not in en
 
 
+def test_youngest_age_groups_together(release, tmp_path):
+    """The hidden range starts at the youngest, open-ended group: "under 30", never None."""
+    hidden = with_cells(release, "new_clients", {("_T", "Y_LT18"): None, ("_T", "Y18T29"): None,
+                                                 ("_T", "Y50T59"): 6, ("_T", "Y_GE60"): 5})
+    pages = render(hidden, tmp_path, ("en", "fi", "sv"))
+    en, fi, sv = (page_text(pages[lang]) for lang in ("en", "fi", "sv"))
+    assert "were under 30" in en and "None" not in en
+    assert "alle 30-vuotiaita" in fi and "under 30 år" in sv
+
+
 # ---- a hidden split with a published total is drawn as that total ----
 
 def test_hidden_split_chart_draws_the_published_total(release, tmp_path):

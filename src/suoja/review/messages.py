@@ -104,6 +104,8 @@ class Messages:
 
     def age_range(self, low: int | None, high: int | None) -> str:
         """Ages ``low`` to ``high`` (None: open-ended) as a sentence names them."""
+        if low is None:
+            return self.t("age_range.under", n=high + 1)
         if high is None:
             return self.t("age_range.open", low=low)
         return self.t("age_range.closed", low=low, high=high)

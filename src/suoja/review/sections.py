@@ -149,6 +149,8 @@ def _ages_combined(facts: Facts, hidden: list[str]) -> dict[str, Any] | None:
     at = sorted(order.index(c) for c in hidden)
     if at != list(range(at[0], at[0] + len(at))):
         return None  # not one range of ages
+    if len(at) == len(order):
+        return None  # every age: the total, said elsewhere
     figure = facts.subtotal("new_clients", "age_group", tuple(hidden))
     if figure.value is None:
         return None
