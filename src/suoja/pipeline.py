@@ -257,9 +257,10 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
         protected_cells = _protect_populations(cubes, pooled, tables, catalogue, policy, forced)
         out = _published_tables(tables, protected_cells, catalogue)
         views = views_from_tables(out, catalogue, policy, year) + earlier_views
-        found = audit_views(views, catalogue, policy, year)
+        found = audit_views(views, catalogue, policy, year, exact=False)
         if found["ok"].all() or not _more_to_hide(found, views, catalogue, policy, year, forced):
             break
+    found = audit_views(views, catalogue, policy, year)
     logs = [p.log for p in pooled.values()]
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),

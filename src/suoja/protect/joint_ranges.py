@@ -9,6 +9,8 @@ time limit its incumbent gives a narrower, stricter range).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
@@ -101,37 +103,71 @@ class JointAttacker:
                 f"{self.time_limit:g} s; nothing was written")
         raise RuntimeError(f"the solver stopped with status {status!r}")
 
-    def _extreme(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float) -> float:
+    def _lp_bound(self, lab: int, local: np.ndarray, coef: np.ndarray,
+                  sense: float) -> tuple[float, float | None, bool]:
+        """One bound of a component from its LP: the LP bound rounded inwards (an outer
+        bound of the integer range), the best kept integer point (an inner bound, None
+        when no point is kept), and whether the two are known to be equal."""
         status, value = self._solve(lab, local, coef, sense, integer=False)
         if status == "unbounded":
-            return INF
-        if status == "fractional":
-            # The integer optimum is at best the LP bound rounded inwards; a kept integer
-            # point that reaches it settles the bound without a MIP.
-            target = np.ceil(value - TOL) if sense > 0 else np.floor(value + TOL)
-            pool = self._pool.get(lab, [])
-            if pool:
-                values = np.stack(pool)[:, local] @ coef
-                best = values.min() if sense > 0 else values.max()
-                if round(best) == target:
-                    return float(target)
-            status, value = self._solve(lab, local, coef, sense, integer=True)
-            if status == "unbounded":
-                return INF
-        return round(value)
+            return INF, INF, True
+        if status != "fractional":
+            value = round(value)
+            return value, value, True
+        target = float(np.ceil(value - TOL) if sense > 0 else np.floor(value + TOL))
+        pool = self._pool.get(lab, [])
+        if not pool:
+            return target, None, False
+        values = np.stack(pool)[:, local] @ coef
+        best = float(round(values.min() if sense > 0 else values.max()))
+        return target, best, best == target
 
-    def range(self, row: sp.csr_matrix) -> tuple[float, float]:
-        """Lowest and highest integer value of ``row @ x`` (``hi`` may be ``inf``)."""
+    def _extreme(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float) -> float:
+        outer, _, settled = self._lp_bound(lab, local, coef, sense)
+        if settled:
+            return outer
+        # The integer optimum is at best the LP bound rounded inwards; no kept integer
+        # point reaches it, so a MIP settles it.
+        status, value = self._solve(lab, local, coef, sense, integer=True)
+        return INF if status == "unbounded" else round(value)
+
+    def _parts(self, row: sp.csr_matrix):
         cols, coef = row.indices, row.data
-        # A variable no row mentions can take any value from 0 up.
-        unbounded = bool((~self.bound_vars[cols]).any())
-        lo = hi = 0.0
         for lab in np.unique(self.label[cols[self.bound_vars[cols]]]).tolist():
             comp_cols = self._component(lab)[1]
             mine = self.bound_vars[cols] & (self.label[cols] == lab)
-            local = np.searchsorted(comp_cols, cols[mine])
-            lo += self._extreme(lab, local, coef[mine], 1.0)
-            top = self._extreme(lab, local, coef[mine], -1.0)
+            yield lab, np.searchsorted(comp_cols, cols[mine]), coef[mine]
+
+    def range(self, row: sp.csr_matrix,
+              judge: Callable[[float, float], bool] | None = None) -> tuple[float, float]:
+        """Lowest and highest integer value of ``row @ x`` (``hi`` may be ``inf``).
+
+        With ``judge`` (a verdict on a range that only passes more as the range widens),
+        the exact range is computed only where the verdict needs it: when the range of
+        integer points already found passes, that range is returned (the true one is at
+        least as wide); when the LP's outer range fails, that range is returned (the true
+        one is no wider). Otherwise, and always without ``judge``, the range is exact.
+        """
+        # A variable no row mentions can take any value from 0 up.
+        unbounded = bool((~self.bound_vars[row.indices]).any())
+        if judge is not None:
+            outer, inner, settled, found = [0.0, 0.0], [0.0, 0.0], True, True
+            for lab, local, coef in self._parts(row):
+                for side, sense in ((0, 1.0), (1, -1.0)):
+                    o, i, done = self._lp_bound(lab, local, coef, sense)
+                    settled, found = settled and done, found and i is not None
+                    outer[side] += o
+                    inner[side] += i if i is not None else 0.0
+            if unbounded:
+                outer[1] = inner[1] = INF
+            if settled or (found and judge(*inner)):
+                return inner[0], inner[1]
+            if not judge(*outer):
+                return outer[0], outer[1]
+        lo = hi = 0.0
+        for lab, local, coef in self._parts(row):
+            lo += self._extreme(lab, local, coef, 1.0)
+            top = self._extreme(lab, local, coef, -1.0)
             hi = INF if top == INF or hi == INF else hi + top
         return lo, (INF if unbounded else hi)
 
