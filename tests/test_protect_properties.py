@@ -77,3 +77,22 @@ def test_same_input_same_pattern_whatever_the_row_order(counts, rules, seed):
     again = protect(shuffled, domains, finest.sample(fraction=1.0, shuffle=True, seed=seed),
                     rules=rules)
     assert first.equals(again)
+
+
+@SETTINGS
+@given(counts=tables(max_dims=2), interval=st.sampled_from(["exact", "threshold"]),
+       singletons=st.booleans())
+def test_every_secondary_is_needed(counts, interval, singletons):
+    """Publishing any one secondary cell again makes the pattern fail the independent audit
+    or the singleton attack (threshold 2: one stage, so no cell is kept hidden only
+    because a lower threshold hid it)."""
+    rules = SuppressionRules(threshold=2, interval=interval, singleton_protection=singletons)
+    cells, domains, finest = table_cells(counts)
+    result = protect(cells, domains, finest, rules=rules)
+    for table, key in result.filter(pl.col("status") == "secondary").select(
+            "table", "key").iter_rows():
+        here = (pl.col("table") == table) & (pl.col("key") == key)
+        again = result.with_columns(
+            pl.when(here).then(pl.lit("published")).otherwise(pl.col("status")).alias("status"),
+            pl.when(here).then(pl.col("value")).otherwise(pl.col("published")).alias("published"))
+        assert failures(again, domains, rules), f"{table} {key} need not be hidden"

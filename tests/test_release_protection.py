@@ -136,3 +136,16 @@ def read_catalogue_subset():
     from dataclasses import replace
 
     return replace(CATALOGUE, tables=CATALOGUE.tables_of("new_clients"))
+
+
+def test_large_countries_are_published_among_new_clients(embedded_release) -> None:
+    """Somalia and Nigeria have many new clients but one each exploited in Finland: the
+    engine protects that one without hiding the countries' totals (issue 13), since
+    knowing how many were exploited abroad (not a small number) reveals nothing."""
+    table = pl.read_csv(embedded_release.target / "open" / "new_clients_citizenship.csv")
+    log = pl.read_csv(embedded_release.target / "restricted" / "suppression_log.csv")
+    for code in ("SOM", "NGA"):
+        value = table.filter(pl.col("citizenship") == code)["value"]
+        assert value.len() == 1 and value[0] is not None, f"{code} is not published"
+        assert not log.filter(pl.col("cell") == f"citizenship={code}",
+                              pl.col("table") == "new_clients_citizenship").height

@@ -227,9 +227,12 @@ def audit_views(views: Sequence[View], catalogue: Catalogue, policy: Policy,
         if y != year and not _touches(attacker, row, joint, year):
             continue
         judge = None if exact else partial(_judge, kind, rules=rules)
+        attacker.limited = False
         lo, hi = attacker.range(row, judge)
         ok = _judge(kind, lo, hi, rules)
         text = _finding(kind, lo, hi, ok, rules)
+        if attacker.limited:
+            text += " (the solver stopped at its time limit: the range may be wider)"
         if not ok and y != year:
             if earlier is None:
                 earlier = _earlier(views, catalogue, rules, all_codes, year)

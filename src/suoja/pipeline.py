@@ -129,7 +129,8 @@ def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Po
                 protected_cells[name] = protect(cells, cube.domains, cube.finest,
                                                 rules=policy.suppression_rules(),
                                                 unit=population.units("en"),
-                                                structural=boxes, forced=forced.get(name))
+                                                structural=boxes, forced=forced.get(name),
+                                                derived=is_implicit(pl.col("table")))
             except StructuralZeroError as e:
                 raise RegisterError("the register", [f"population {name}: {e}"]) from None
         else:

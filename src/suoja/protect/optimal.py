@@ -82,6 +82,7 @@ def optimal_pattern(defender: Defender, state: State, rules: SuppressionRules) -
     suppress-attack-add loop that runs afterwards.
     """
     targets = np.flatnonzero(state.hidden)
+    targets = targets[~np.isin(targets, list(state.free))]
     candidates = np.flatnonzero(defender.can_hide & ~state.hidden)
     n = defender.forms.shape[1]
     if not len(targets) or len(targets) * n > MAX_INTEGERS:

@@ -52,6 +52,12 @@ class State:
     """How far some hidden forms must be able to move, up or down (cells hidden because
     of what an outsider knows beyond this population; see ``suoja.protect.joint``)."""
     need_reasons: dict[int, str] = field(default_factory=dict)
+    dead: set[int] = field(default_factory=set)
+    """Changes that no longer prove anything: they move a cell published again."""
+    free: frozenset[int] = frozenset()
+    """Forms that no table publishes (only derived, as a difference of published cells)
+    and that are not small: once hidden they need no protection of their own, since
+    knowing them tells nothing small (``suoja.tables.implicit_cells``)."""
 
     def apply(self, change: Change, singleton: int | None) -> list[int]:
         """Record a change as a certificate and hide what it moves; returns new forms."""
@@ -90,9 +96,11 @@ def certified(
     ``offset`` is subtracted from the form's value: a singleton inside the form judges
     the others in it.
     """
+    if form in state.free and form not in state.need:
+        return True
     lo = hi = 0
     for cid, delta in state.entries.get(form, ()):
-        if without is not None and without in state.touched[cid]:
+        if cid in state.dead or (without is not None and without in state.touched[cid]):
             continue
         lo, hi = min(lo, delta), max(hi, delta)
     value = int(state.values[form]) - offset
@@ -235,3 +243,68 @@ def secure(defender: Defender, state: State, rules: SuppressionRules) -> None:
                     changed = True
         if not changed:
             return
+
+
+def _still_protected(defender: Defender, state: State, rules: SuppressionRules,
+                     forms: Iterable[int], singleton: int | None = None) -> bool:
+    """Whether every form in ``forms`` passes, finding new changes that move hidden cells
+    only (no new cell is hidden) where the certificates no longer suffice."""
+    supports = Supports(defender.forms)
+    for form in forms:
+        shift = 0 if singleton is None else offset(supports, singleton, form)
+        if singleton is not None and exempt(supports, state.values, singleton, form):
+            continue
+        if certified(state, form, rules, singleton, shift):
+            continue
+        up, down = deltas_needed(int(state.values[form]) - shift, rules)
+        if form in state.need and singleton is None:
+            up, down = max(up, state.need[form][0]), max(down, state.need[form][1])
+        fixed = None if singleton is None else np.array([singleton])
+        change = defender.protect(form, state.hidden, up, down, fixed)
+        if change is None or not state.hidden[change.forms].all():
+            return False
+        state.apply(change, singleton)
+    return True
+
+
+def publish_unneeded(defender: Defender, state: State, rules: SuppressionRules,
+                     candidates: Iterable[int]) -> list[int]:
+    """Publish again the hidden forms in ``candidates`` (in that order) that the pattern
+    is safe without; returns them.
+
+    A candidate is published when every hidden form whose certificates move it is still
+    protected, by its other certificates or by a new change that moves hidden cells only,
+    and so is every singleton attack those certificates answered. Deterministic; no cell
+    is hidden in the process. The clean-up step of the hypercube and modular heuristics
+    (de Wolf, "HiTaS", and tau-ARGUS's removal of redundant secondaries), done here with
+    the suppress-attack-add certificates.
+    """
+    published = []
+    for c in candidates:
+        if not state.hidden[c]:
+            continue
+        trial = State(values=state.values, hidden=state.hidden.copy(),
+                      entries={f: list(e) for f, e in state.entries.items()},
+                      touched=list(state.touched), causes=dict(state.causes),
+                      need=state.need, need_reasons=state.need_reasons,
+                      dead=set(state.dead), free=state.free)
+        trial.hidden[c] = False
+        moved = {cid for cid, touched in enumerate(trial.touched)
+                 if c in touched and cid not in trial.dead}
+        trial.dead |= moved
+        affected = sorted({f for cid in moved for f in trial.touched[cid]
+                           if f != c and trial.hidden[f]})
+        ok = _still_protected(defender, trial, rules, affected)
+        if ok and rules.singleton_protection:
+            singletons = np.flatnonzero(trial.hidden & (trial.values == 1)).tolist()
+            for s in singletons:
+                if not _still_protected(defender, trial, rules,
+                                        [f for f in affected if f != s], singleton=s):
+                    ok = False
+                    break
+        if ok:
+            trial.causes.pop(c, None)
+            state.hidden, state.entries, state.touched = trial.hidden, trial.entries, trial.touched
+            state.causes, state.dead = trial.causes, trial.dead
+            published.append(c)
+    return published

@@ -20,7 +20,7 @@ from suoja.protect.primary import (
 from suoja.protect.reasons import describe
 from suoja.protect.relations import find_relations
 from suoja.protect.rules import SuppressionRules
-from suoja.protect.secure import State, secure
+from suoja.protect.secure import State, publish_unneeded, secure
 
 
 def _model(
@@ -74,13 +74,29 @@ def _forced_reasons(model: LinearModel, forced: pl.DataFrame | None) -> dict[int
     return dict(zip(found["__form"].to_list(), found["reason"].to_list(), strict=True))
 
 
+def _free_forms(model: LinearModel, derived: np.ndarray | None, values: np.ndarray,
+                threshold: int) -> frozenset[int]:
+    """Forms whose every cell is derived (no table publishes it) and not small."""
+    if derived is None or not derived.any():
+        return frozenset()
+    form = model.form_of_row
+    n = model.forms.shape[0]
+    only = np.bincount(form[derived], minlength=n) == np.bincount(form, minlength=n)
+    only &= (values == 0) | (values >= threshold)
+    return frozenset(np.flatnonzero(only).tolist())
+
+
 def choose_pattern(
-    model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None
+    model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None,
+    derived: np.ndarray | None = None,
 ) -> tuple[State, np.ndarray, dict[int, int]]:
     """Hide the primary forms and enough others; returns the state, primaries, single map.
 
     ``forced`` (``table``, ``key``, ``up``, ``down``) names cells that must be hidden too,
-    able to move at least ``up`` and ``down`` units without an outsider noticing."""
+    able to move at least ``up`` and ``down`` units without an outsider noticing.
+    ``derived`` (a mask over ``model.cells``) marks cells that no table publishes, only a
+    difference of published cells: unless small, they need no protection of their own
+    when hidden (their exact value tells nothing small)."""
     facts = form_facts(model)
     values = facts["value"]
     relations = find_relations(model.cells, model.dimensions)
@@ -90,17 +106,26 @@ def choose_pattern(
     if rules.protect_grand_total:
         can_hide &= ~facts["grand_total"]
     defender = Defender(model, weights(facts), can_hide, rules.time_limit)
-    state = State(values=values, hidden=np.zeros(len(values), dtype=bool))
+    state = State(values=values, hidden=np.zeros(len(values), dtype=bool),
+                  free=_free_forms(model, derived, values, rules.threshold))
     state.need = _forced(model, forced)
     state.need_reasons = _forced_reasons(model, forced)
     must = np.zeros(len(values), dtype=bool)
     must[list(state.need)] = True
     for stage in _stages(rules):
+        before = state.hidden.copy()
         primary = primary_forms(model, values, stage, single)
         state.hidden |= primary | must
         if rules.method == "optimal":
             optimal_pattern(defender, state, stage)
         secure(defender, state, stage)
+        # Least loss: the secondaries of this stage that the pattern is safe without are
+        # published again, the costliest first (those of earlier stages stay hidden, so
+        # a higher threshold still only adds cells).
+        candidates = np.flatnonzero(state.hidden & ~before & ~primary & ~must)
+        candidates = candidates[np.argsort(-defender.weights[candidates], kind="stable")]
+        publish_unneeded(defender, state, stage,
+                         [int(f) for f in candidates if int(f) not in state.free])
     primary = primary_forms(model, values, rules, single)
     return state, primary, single
 
@@ -115,6 +140,7 @@ def protect(
     unit: str | tuple[str, str] = "person",
     structural: Sequence[ZeroBox] = (),
     forced: pl.DataFrame | None = None,
+    derived: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """Choose which cells to hide so that no hidden cell can be computed.
 
@@ -130,6 +156,10 @@ def protect(
         structural: Structural zeros from the declared facts (``suoja.protect.knowledge``).
         forced: Cells that must be hidden as well (``table``, ``key``, ``up``, ``down``):
             cells an outsider could use beside other populations or earlier releases.
+        derived: A boolean expression over the cells frame selecting cells that no table
+            publishes but anyone can compute as a difference (the rest of a slice, as
+            ``suoja.tables.implicit_cells`` makes them): one of 0 or of at least the
+            threshold needs no protection of its own.
 
     Returns:
         The cells sorted by table and key with ``status`` (published, primary or
@@ -142,5 +172,7 @@ def protect(
     """
     rules = rules or SuppressionRules()
     model = _model(cells, domains, finest, hierarchies, rules, structural)
-    state, primary, single = choose_pattern(model, rules, forced)
+    mask = None if derived is None else \
+        model.cells.select(derived.fill_null(False)).to_series().to_numpy()
+    state, primary, single = choose_pattern(model, rules, forced, mask)
     return describe(model, state, primary, single, rules, unit)
