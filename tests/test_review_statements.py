@@ -204,3 +204,53 @@ def test_chart_without_hidden_split_has_no_neutral_bar(release, tmp_path):
     render(release, tmp_path, ("en",))
     svg = (tmp_path / "new_clients_sex.en.svg").read_text(encoding="utf-8")
     assert 'id="split-' not in svg
+
+
+# ---- "mostly women" over every value an outsider can deduce ----
+
+def test_sexual_exploitation_mostly_women_from_the_feasible_range(release, pages):
+    """The women/men split of sexual exploitation is hidden, but the men's column leaves at
+    most a few men's events for it: every value an outsider can deduce says "mostly women"."""
+    from suoja.review.figures import Facts
+
+    facts = Facts(release)
+    cell = {"form": "SEXUAL_EXPLOITATION"}
+    assert facts.get("exploitation_forms", **cell, sex="F").hidden
+    total = facts.get("exploitation_forms", **cell).value
+    floor = facts.floor("exploitation_forms", **cell, sex="F")
+    ceiling = facts.get("exploitation_forms", **cell, sex="M").ceiling
+    assert total is not None and floor > total / 2 and floor + ceiling >= total
+    mostly = content(release).sections["forms"]["mostly"]
+    assert "SEXUAL_EXPLOITATION" in mostly["women"]
+    assert re.search(r"Women and girls were the majority among the victims of [^.]*"
+                     r"sexual exploitation", pages["en"])
+    assert re.search(r"Naiset ja tytöt olivat enemmistönä[^.]*seksuaalinen hyväksikäyttö",
+                     pages["fi"])
+    assert re.search(r"Kvinnor och flickor var i majoritet[^.]*sexuellt utnyttjande", pages["sv"])
+
+
+def test_floor_is_never_above_the_true_value(release, embedded_release):
+    """The floor of every hidden cell is at most its true value (a valid bound)."""
+    from suoja.review.figures import Facts
+
+    facts = Facts(release)
+    log = embedded_release.release.restricted.log
+    for table in ("exploitation_forms", "finland_forms", "new_clients"):
+        dims = release.catalogue.table(table).dimensions
+        for row in log.filter(log["table"] == table).iter_rows(named=True):
+            codes = dict(part.split("=") for part in row["cell"].split(";"))
+            assert facts.floor(table, **codes) <= int(row["original"]), row
+            assert set(codes) <= set(dims)
+
+
+def test_mostly_women_absent_when_the_margins_allow_a_men_majority(release, tmp_path):
+    """Hide the men's and women's column totals: the men's events of sexual exploitation
+    can then be anything up to the row total, and nothing is said."""
+    hidden = with_cells(release, "exploitation_forms", {("_T", "M"): None, ("_T", "F"): None})
+    assert "SEXUAL_EXPLOITATION" not in content(hidden).sections["forms"]["mostly"]["women"]
+    pages = render(hidden, tmp_path)
+    for lang, words in (("en", "the majority among the victims of"),
+                        ("fi", "olivat enemmistönä"), ("sv", "i majoritet bland offren")):
+        for sentence in re.split(r"(?<=\.)\s", page_text(pages[lang])):
+            if words in sentence and sentence.startswith(("Women", "Naiset", "Kvinnor")):
+                raise AssertionError(sentence)
