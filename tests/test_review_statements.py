@@ -254,3 +254,61 @@ def test_mostly_women_absent_when_the_margins_allow_a_men_majority(release, tmp_
         for sentence in re.split(r"(?<=\.)\s", page_text(pages[lang])):
             if words in sentence and sentence.startswith(("Women", "Naiset", "Kvinnor")):
                 raise AssertionError(sentence)
+
+
+# ---- construction: NACE divisions 41-43 published as one sector ----
+
+def test_catalogue_groups_construction_divisions(release):
+    sector = release.catalogue.dimensions["sector"]
+    assert sector.groups == {"F": ("41", "42", "43")}
+    assert "F" in sector.codes and not {"41", "42", "43"} & set(sector.codes)
+    table = release.tables["finland_forced_labour_sectors"]
+    assert "F" in table["sector"].to_list() and "41" not in table["sector"].to_list()
+    assert {codelists.label("sector", "F", lang) for lang in LANGUAGES} == {
+        "Rakentaminen", "Byggverksamhet", "Construction"}
+
+
+def test_grouped_cube_counts_every_member(tmp_path):
+    """A register's divisions 41, 42 and 43 are counted together as F (tiny register)."""
+    from conftest import TINY, write_tiny
+
+    from suoja.catalogue import read_catalogue
+    from suoja.register import read_register
+    from suoja.tables import compute_cubes, compute_tables
+
+    events = [*TINY["exploitation"],
+              "E4,P1,FORCED_LABOUR,SECONDARY,FIN,41,2025-02-01",
+              "E5,P1,FORCED_LABOUR,SECONDARY,FIN,43,2025-02-01"]
+    frames = read_register(write_tiny(tmp_path / "r", {"exploitation": events})).frames
+    catalogue = read_catalogue()
+    table = compute_tables(compute_cubes(frames, catalogue, 2025), catalogue, 2025)[
+        "finland_forced_labour_sectors"]
+    values = dict(zip(table["sector"].to_list(), table["value"].to_list(), strict=True))
+    assert values["F"] == 2 and values["02"] == 1 and values["_T"] == 3
+
+
+def test_unknown_group_is_a_catalogue_error(tmp_path):
+    from suoja.catalogue import default_catalogue_path, read_catalogue
+    from suoja.errors import CatalogueError
+
+    text = default_catalogue_path().read_text(encoding="utf-8")
+    bad = tmp_path / "catalogue.toml"
+    bad.write_text(text.replace('groups = ["F"]', 'groups = ["Q9"]'), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"dimensions.sector.groups: 'Q9' is not a group"):
+        read_catalogue(bad)
+
+
+def test_construction_is_named_among_the_common_sectors(pages):
+    for lang, word in (("en", "construction"), ("fi", "rakentaminen"), ("sv", "byggverksamhet")):
+        sentence = next(s for s in re.split(r"(?<=\.)\s", pages[lang])
+                        if {"en": "most often in these sectors",
+                            "fi": "toimialoilla", "sv": "näringsgrenar"}[lang] in s)
+        assert word in sentence, sentence
+
+
+def test_construction_absent_when_its_cell_is_hidden(release, tmp_path):
+    hidden = with_cells(release, "finland_forced_labour_sectors", {("F",): None})
+    codes = [i.code for i in content(hidden).sections["finland"]["sectors"]]
+    assert "F" not in codes
+    en = page_text(render(hidden, tmp_path, ("en",))["en"])
+    assert "construction" not in en.split("most often in these sectors")[1].split(".")[0]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from babel import Locale
 from babel.numbers import format_decimal
 
@@ -27,6 +28,16 @@ class Dimension:
     codes: tuple[str, ...]
     cube_only: tuple[str, ...]
     label: dict[str, str]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Group code -> member codes: the members are counted, and shown, as the group."""
+
+    def recode(self) -> pl.Expr | None:
+        """The dimension's column with each group member replaced by its group (None when
+        the dimension has no groups)."""
+        if not self.groups:
+            return None
+        mapping = {m: group for group, members in self.groups.items() for m in members}
+        return pl.col(self.name).replace(mapping)
 
     @property
     def cube_codes(self) -> tuple[str, ...]:
@@ -98,9 +109,31 @@ def default_catalogue_path() -> Path:
     return data_dir() / "catalogue.toml"
 
 
+def _grouped(codes: tuple[str, ...], groups: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """``codes`` with each group's members replaced by the group, where its first member was.
+
+    >>> _grouped(("01", "41", "42", "43", "56"), {"F": ("41", "42", "43")})
+    ('01', 'F', '56')
+    """
+    member_of = {m: g for g, members in groups.items() for m in members}
+    return tuple(dict.fromkeys(member_of.get(c, c) for c in codes))
+
+
+def _groups(raw: Any, where: str, codelist: str) -> dict[str, tuple[str, ...]]:
+    """The code list's groups a dimension uses (``groups = ["F"]``)."""
+    if not isinstance(raw, list) or not all(isinstance(g, str) for g in raw):
+        raise CatalogueError(f"{where}: expected a list of group codes, got {raw!r}")
+    known = codelists.groups(codelist)
+    for code in raw:
+        if code not in known:
+            raise CatalogueError(f"{where}: {code!r} is not a group of code list {codelist!r}; "
+                                 f"known: {', '.join(known) or 'none'}")
+    return {code: known[code] for code in raw}
+
+
 def _dimension(name: str, raw: Any) -> Dimension:
     where = f"dimensions.{name}"
-    check_keys(raw, where, {"codelist", "codes", "extra", "cube_only", "label"},
+    check_keys(raw, where, {"codelist", "codes", "extra", "cube_only", "label", "groups"},
                {"codelist", "label"}, CatalogueError)
     try:
         listed = codelists.codes(raw["codelist"])
@@ -110,9 +143,10 @@ def _dimension(name: str, raw: Any) -> Dimension:
     unknown = [c for c in codes if c not in listed]
     if unknown:
         raise CatalogueError(f"{where}.codes: {unknown[0]!r} is not in code list {raw['codelist']!r}")
-    return Dimension(name, raw["codelist"], codes + tuple(raw.get("extra", ())),
+    groups = _groups(raw.get("groups", []), f"{where}.groups", raw["codelist"])
+    return Dimension(name, raw["codelist"], _grouped(codes, groups) + tuple(raw.get("extra", ())),
                      tuple(raw.get("cube_only", ())), texts(raw["label"], f"{where}.label",
-                                                             CatalogueError))
+                                                             CatalogueError), groups)
 
 
 def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Population:
