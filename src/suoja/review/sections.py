@@ -249,7 +249,23 @@ def year_end(facts: Facts) -> dict[str, Any]:
         "children": facts.get("clients_year_end", role="CHILD"),
         "women": item(facts, "clients_year_end", "sex", FEMALE, role="VICTIM"),
         **_citizenship(facts, "clients_year_end_citizenship"),
+        **_minors(facts),
     }
+
+
+MINORS_TABLE = "clients_year_end_minors"
+
+
+def _minors(facts: Facts) -> dict[str, Figure | None]:
+    """Victims at year end taken in as minors (the minors now and those of age since) and
+    those still minors: each only when published (or, for the first, when the published
+    figures give the sum)."""
+    if MINORS_TABLE not in facts.release.tables:
+        return {"taken_as_minors": None, "minors_now": None}
+    taken = facts.subtotal(MINORS_TABLE, "minor", ("MINOR", "MINOR_AT_START"))
+    now = facts.get(MINORS_TABLE, minor="MINOR")
+    return {"taken_as_minors": None if taken.hidden else taken,
+            "minors_now": None if now.hidden else now}
 
 
 def methods(facts: Facts) -> dict[str, Any]:
