@@ -312,3 +312,103 @@ def test_construction_absent_when_its_cell_is_hidden(release, tmp_path):
     assert "F" not in codes
     en = page_text(render(hidden, tmp_path, ("en",))["en"])
     assert "construction" not in en.split("most often in these sectors")[1].split(".")[0]
+
+
+# ---- year end: victims taken in as minors, and still minors ----
+
+def test_year_end_minors_are_a_protected_table_of_the_stock(release):
+    cells = release.restricted.cells["year_end"]
+    assert "clients_year_end_minors" in cells["table"].to_list()
+    table = release.tables["clients_year_end_minors"]
+    assert set(table["minor"].to_list()) == {"_T", "MINOR", "MINOR_AT_START", "ADULT_AT_START",
+                                             "_U"}
+
+
+def test_year_end_minors_are_said(pages):
+    assert ("85 of the victims had been taken into the assistance system as minors." in pages["en"])
+    assert "At the end of the year, 10 victims were still minors." in pages["en"]
+    assert "Uhreista 85 oli tullut auttamisjärjestelmän asiakkaiksi alaikäisinä." in pages["fi"]
+    assert "Vuoden lopussa uhreista 10 oli yhä alaikäisiä." in pages["fi"]
+    assert "85 av offren hade kommit in i hjälpsystemet som minderåriga." in pages["sv"]
+    assert "Vid årets slut var 10 av offren fortfarande minderåriga." in pages["sv"]
+
+
+def test_year_end_minors_absent_when_hidden(release, tmp_path):
+    hidden = with_cells(release, "clients_year_end_minors",
+                        {("MINOR",): None, ("MINOR_AT_START",): None})
+    pages = {lang: page_text(html) for lang, html in render(hidden, tmp_path).items()}
+    assert "taken into the assistance system" not in pages["en"]
+    assert "still minors" not in pages["en"] and "still a minor" not in pages["en"]
+    assert "alaikäisinä" not in pages["fi"] and "yhä alaikäi" not in pages["fi"]
+    assert "fortfarande minderårig" not in pages["sv"]
+
+
+def test_year_end_minors_taken_in_from_the_margin(release, tmp_path):
+    """MINOR_AT_START hidden but everything else published: the sum is the margin minus the
+    rest, which any reader can compute; the minors now are hidden and not said."""
+    hidden = with_cells(release, "clients_year_end_minors", {("MINOR",): None})
+    facts = content(hidden).sections["year_end"]
+    assert facts["minors_now"] is None and facts["taken_as_minors"] is None
+    both = with_cells(release, "clients_year_end_minors",
+                      {("MINOR",): None, ("ADULT_AT_START",): None})
+    assert content(both).sections["year_end"]["taken_as_minors"] is None
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_year_end_minor_sentences_one_two_five(lang):
+    m = Messages(lang)
+    got = [m.t("year_end.minors_now", n=Figure(n)) for n in (1, 2, 5)]
+    expected = {
+        "en": ["At the end of the year, 1 victim was still a minor.",
+               "At the end of the year, 2 victims were still minors.",
+               "At the end of the year, 5 victims were still minors."],
+        "fi": ["Vuoden lopussa uhreista 1 oli yhä alaikäinen.",
+               "Vuoden lopussa uhreista 2 oli yhä alaikäisiä.",
+               "Vuoden lopussa uhreista 5 oli yhä alaikäisiä."],
+        "sv": ["Vid årets slut var 1 av offren fortfarande minderårig.",
+               "Vid årets slut var 2 av offren fortfarande minderåriga.",
+               "Vid årets slut var 5 av offren fortfarande minderåriga."],
+    }[lang]
+    assert got == expected
+    taken = [m.t("year_end.taken_as_minors", n=Figure(n)) for n in (1, 5)]
+    assert taken[0] != taken[1]
+
+
+# ---- the privacy officer's page adds up ----
+
+@pytest.fixture(scope="module")
+def officer_page(embedded_release):
+    return page_text((embedded_release.target / "restricted" / "review.html")
+                     .read_text(encoding="utf-8"))
+
+
+def test_officer_header_counts_add_up(embedded_release, officer_page):
+    log = embedded_release.release.restricted.log
+    rules = dict(log.group_by("rule").len().iter_rows())
+    audit = embedded_release.audit.filter(embedded_release.audit["year"] == 2025)
+    kinds = dict(audit.group_by("kind").len().iter_rows())
+    found = re.search(r"\((\d+) hidden cells \((\d+) primary \+ (\d+) secondary\), (\d+) derived "
+                      r"cells and (\d+) pooled groups audited; (\d+) small categories pooled",
+                      officer_page)
+    assert found, officer_page[:600]
+    hidden, primary, secondary, derived, groups, pooled = map(int, found.groups())
+    assert hidden == primary + secondary == embedded_release.hidden
+    assert (primary, secondary, pooled) == (rules["primary"], rules["secondary"], rules["pooled"])
+    assert derived == kinds.get("implicit", 0) and groups == kinds.get("pooled", 0)
+
+
+def test_officer_policy_in_words_and_derived_cells_explained(officer_page):
+    policy = officer_page.split("Policy")[1][:1500]
+    for machine in ("('citizenship'", "True", "{}", "heuristic\n"):
+        assert machine not in policy
+    assert "a cell of 1 to 4 units is not published (threshold 5)" in officer_page
+    assert "Derived cells" in officer_page
+    assert re.search(r"finland_victims_citizenship\[in_finland=N\]\s+The cells of "
+                     r"finland_victims_citizenship .* for in_finland = N \(Exploited abroad only\)"
+                     r" instead of Y: new_clients_citizenship minus finland_victims_citizenship",
+                     officer_page)
+
+
+def test_officer_pooled_cells_have_a_range(embedded_release, officer_page):
+    assert " n/a " not in officer_page
+    assert "1..4 (pooling rule: fewer than 5)" in officer_page or "pooled" not in officer_page

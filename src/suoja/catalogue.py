@@ -76,6 +76,8 @@ class TableSpec:
     title: dict[str, str]
     note: dict[str, str]
     weight: float = 1.0
+    of: str = ""
+    """For a count of distinct codes: the table whose codes are counted (``suoja.distinct``)."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,13 @@ class Catalogue:
     fingerprint: str = field(default="")
     metadata: dict[str, Any] = field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
+    distinct: tuple[TableSpec, ...] = ()
+    """Counts of distinct codes (``of`` another table): figures of their own, with their own
+    disclosure rule (``suoja.distinct``), never margins of a cube."""
 
     def table(self, table_id: str) -> TableSpec:
-        """The table with this id."""
-        for spec in self.tables:
+        """The table with this id (a count of distinct codes included)."""
+        for spec in self.tables + self.distinct:
             if spec.id == table_id:
                 return spec
         raise KeyError(table_id)
@@ -165,6 +170,20 @@ def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Popula
                                                              CatalogueError), one)
 
 
+def _distinct(index: int, raw: Any, tables: tuple[TableSpec, ...]) -> TableSpec:
+    """A count of the distinct codes of another table's one dimension (``of``)."""
+    where = f"tables[{index}]"
+    check_keys(raw, where, {"id", "of", "title", "note"}, {"id", "of", "title", "note"},
+               CatalogueError)
+    counted = next((t for t in tables if t.id == raw["of"]), None)
+    if counted is None or len(counted.dimensions) != 1:
+        raise CatalogueError(f"{where}.of: {raw['of']!r} is not a table of one dimension; "
+                             f"known: {', '.join(t.id for t in tables if len(t.dimensions) == 1)}")
+    return TableSpec(raw["id"], counted.population, (), dict(counted.where),
+                     texts(raw["title"], f"{where}.title", CatalogueError),
+                     texts(raw["note"], f"{where}.note", CatalogueError), of=counted.id)
+
+
 def _table(index: int, raw: Any, populations: dict[str, Population],
            dimensions: dict[str, Dimension]) -> TableSpec:
     where = f"tables[{index}]"
@@ -204,8 +223,10 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
                {"title", "publisher", "unit"}, CatalogueError)
     dimensions = {name: _dimension(name, d) for name, d in raw["dimensions"].items()}
     populations = {name: _population(name, p, dimensions) for name, p in raw["populations"].items()}
-    tables = tuple(_table(i, t, populations, dimensions) for i, t in enumerate(raw["tables"]))
-    ids = [t.id for t in tables]
+    tables = tuple(_table(i, t, populations, dimensions) for i, t in enumerate(raw["tables"])
+                   if "of" not in t)
+    distinct = tuple(_distinct(i, t, tables) for i, t in enumerate(raw["tables"]) if "of" in t)
+    ids = [t.id for t in tables + distinct]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         raise CatalogueError(f"tables: id {duplicated[0]!r} is used twice")
@@ -220,5 +241,5 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
         dimensions=dimensions, populations=populations, tables=tables,
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         metadata=dict(raw.get("metadata", {})),
-        facts=facts,
+        facts=facts, distinct=distinct,
     )

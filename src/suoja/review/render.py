@@ -11,6 +11,7 @@ import jinja2
 from babel.dates import format_date
 
 from suoja.codelists import TOTAL
+from suoja.distinct import with_distinct
 from suoja.protected import ProtectedRelease
 from suoja.review import sections
 from suoja.review.charts import ChartText, draw
@@ -52,8 +53,13 @@ class ChartView:
 
 
 def content(release: ProtectedRelease) -> Content:
-    """Every fact and chart of the review, read from the published tables."""
-    facts = Facts(release)
+    """Every fact and chart of the review, read from the published tables.
+
+    Counts of distinct codes are protected first by their own rule (``suoja.distinct``,
+    which reads the protected cells as the protection does); the review reads only what
+    that rule publishes.
+    """
+    facts = Facts(with_distinct(release))
     return Content(facts, {
         "apps": sections.applications(facts),
         "new": sections.new_clients(facts),

@@ -111,11 +111,21 @@ def _citizenship(facts: Facts, table: str, **fixed: str) -> dict[str, Any]:
     items = facts.items(table, "citizenship", **fixed)
     codes = [i.code for i in items]
     return {
+        "citizenships": _distinct(facts, table),
         "leaders": facts.ranking(table, "citizenship", top=3, **fixed),
         "largest": facts.largest(table, "citizenship", top=3, **fixed),
         "finnish": item(facts, table, "citizenship", "FIN", **fixed) if "FIN" in codes else None,
         "other": item(facts, table, "citizenship", OTHER, **fixed) if OTHER in codes else None,
     }
+
+
+def _distinct(facts: Facts, table: str) -> Figure | None:
+    """The published count of distinct codes of ``table`` (None if none or withheld)."""
+    counts = [s.id for s in facts.release.catalogue.distinct if s.of == table]
+    if not counts or counts[0] not in facts.release.tables:
+        return None
+    figure = facts.get(counts[0])
+    return None if figure.hidden else figure
 
 
 def new_clients(facts: Facts) -> dict[str, Any]:
@@ -278,6 +288,7 @@ def methods(facts: Facts) -> dict[str, Any]:
     threshold = int(policy.dp.get("suppress_below", 0)) if dp else policy.min_count
     return {"threshold": threshold, "pool": list(policy.pool),
             "zeros_sensitive": policy.zeros == "sensitive", "dp": dp,
+            "distinct": bool(release.catalogue.distinct),
             "bounds": bounds, "epsilon": policy.dp.get("epsilon"),
             "yearly_cap": policy.dp.get("yearly_epsilon_cap")}
 
