@@ -6,9 +6,9 @@ import itertools
 import math
 
 import pytest
+from test_review import page_text, render, with_cells
 
 from suoja.distinct import Outsider, distinct_figure, with_distinct, withheld_because
-from test_review import page_text, render, with_cells
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_rule_reveals_nothing_about_any_cell_when_it_publishes(top):
     for known, unknown, other in itertools.product(range(3), range(4), range(10)):
         fewest = math.ceil(other / top) if other else 0
         prior_country = set().union(*(_one_country(other, p, top)
-                                      for p in range(max(fewest, 1), other + 1))) if other else set()
+                                      for p in range(max(fewest, 1), other + 1)))
         for h_true, p_true in itertools.product(range(unknown + 1), range(fewest, other + 1)):
             if other and p_true == 0:
                 continue
@@ -96,7 +96,8 @@ def test_finland_withheld_even_with_every_listed_country_published(release):
 
 
 def test_review_says_the_new_clients_citizenships(release, tmp_path):
-    pages = {lang: page_text(h) for lang, h in render(release, tmp_path).items()}
+    pages = {lang: page_text(h)
+             for lang, h in render(with_distinct(release), tmp_path).items()}
     assert "Between them, the new clients held 50 different citizenships." in pages["en"]
     assert "Uusilla asiakkailla oli yhteensä 50 eri kansalaisuutta." in pages["fi"]
     assert "De nya klienterna hade sammanlagt 50 olika medborgarskap." in pages["sv"]
@@ -108,6 +109,12 @@ def test_review_says_the_new_clients_citizenships(release, tmp_path):
 
 
 def test_review_leaves_out_the_count_when_other_countries_is_hidden(release, tmp_path):
-    hidden = with_cells(release, "new_clients_citizenship", {("_O",): None})
+    hidden = with_distinct(with_cells(release, "new_clients_citizenship", {("_O",): None}))
+    assert hidden.tables["new_clients_citizenships"]["value"][0] is None
     en = page_text(render(hidden, tmp_path, ("en",))["en"])
+    assert "different citizenships" not in en
+
+
+def test_review_without_the_distinct_step_says_nothing_of_it(release, tmp_path):
+    en = page_text(render(release, tmp_path, ("en",))["en"])
     assert "different citizenships" not in en

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from suoja.errors import SuojaError
 
+
 class Command(typer.core.TyperCommand):
     """A command whose help names values, not Python types.
 

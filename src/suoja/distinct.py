@@ -26,6 +26,10 @@ zero, and ``T`` persons in ``_O``, where every pooled country with clients has 1
    noisy (a distinct count has no noise of its own).
 
 Otherwise the figure is withheld, and the suppression log says why.
+
+``with_distinct(release)`` runs after the protection of the tables (it reads the protected
+cells' true values, as the protection does) and before the release and the review are
+written; the review reads only the figures it publishes.
 """
 
 from __future__ import annotations
@@ -129,8 +133,8 @@ def with_distinct(release: ProtectedRelease) -> ProtectedRelease:
     Idempotent: counts already in ``release.tables`` are left as they are.
     """
     todo = [s for s in release.catalogue.distinct if s.id not in release.tables]
-    if not todo or not release.restricted.cells:
-        return release
+    if not todo or not release.restricted.cells or release.policy.mode == "dp":
+        return release  # under noise a count of distinct codes is not published at all
     tables, logs = dict(release.tables), [release.restricted.log]
     for spec in todo:
         if spec.population not in release.restricted.cells:

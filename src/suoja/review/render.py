@@ -11,7 +11,6 @@ import jinja2
 from babel.dates import format_date
 
 from suoja.codelists import TOTAL
-from suoja.distinct import with_distinct
 from suoja.protected import ProtectedRelease
 from suoja.review import sections
 from suoja.review.charts import ChartText, draw
@@ -55,11 +54,10 @@ class ChartView:
 def content(release: ProtectedRelease) -> Content:
     """Every fact and chart of the review, read from the published tables.
 
-    Counts of distinct codes are protected first by their own rule (``suoja.distinct``,
-    which reads the protected cells as the protection does); the review reads only what
-    that rule publishes.
+    Counts of distinct codes are said when the release holds them (``suoja.distinct``
+    publishes them, by their own rule, beside the protected tables).
     """
-    facts = Facts(with_distinct(release))
+    facts = Facts(release)
     return Content(facts, {
         "apps": sections.applications(facts),
         "new": sections.new_clients(facts),

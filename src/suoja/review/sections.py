@@ -288,7 +288,7 @@ def methods(facts: Facts) -> dict[str, Any]:
     threshold = int(policy.dp.get("suppress_below", 0)) if dp else policy.min_count
     return {"threshold": threshold, "pool": list(policy.pool),
             "zeros_sensitive": policy.zeros == "sensitive", "dp": dp,
-            "distinct": bool(release.catalogue.distinct),
+            "distinct": any(s.id in release.tables for s in release.catalogue.distinct),
             "bounds": bounds, "epsilon": policy.dp.get("epsilon"),
             "yearly_cap": policy.dp.get("yearly_epsilon_cap")}
 
