@@ -335,7 +335,7 @@ def test_year_end_minors_are_said(pages):
 
 def test_year_end_minors_absent_when_hidden(release, tmp_path):
     hidden = with_cells(release, "clients_year_end_minors",
-                        {("MINOR",): None, ("MINOR_AT_START",): None})
+                        {("MINOR",): None, ("MINOR_AT_START",): None, ("ADULT_AT_START",): None})
     pages = {lang: page_text(html) for lang, html in render(hidden, tmp_path).items()}
     assert "taken into the assistance system" not in pages["en"]
     assert "still minors" not in pages["en"] and "still a minor" not in pages["en"]
@@ -344,11 +344,11 @@ def test_year_end_minors_absent_when_hidden(release, tmp_path):
 
 
 def test_year_end_minors_taken_in_from_the_margin(release, tmp_path):
-    """MINOR_AT_START hidden but everything else published: the sum is the margin minus the
-    rest, which any reader can compute; the minors now are hidden and not said."""
+    """MINOR hidden but everything else published: those taken in as minors are the margin
+    minus the rest, which any reader can compute; the minors now are hidden and not said."""
     hidden = with_cells(release, "clients_year_end_minors", {("MINOR",): None})
     facts = content(hidden).sections["year_end"]
-    assert facts["minors_now"] is None and facts["taken_as_minors"] is None
+    assert facts["minors_now"] is None and facts["taken_as_minors"].value == 85
     both = with_cells(release, "clients_year_end_minors",
                       {("MINOR",): None, ("ADULT_AT_START",): None})
     assert content(both).sections["year_end"]["taken_as_minors"] is None
