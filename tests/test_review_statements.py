@@ -412,3 +412,11 @@ def test_officer_policy_in_words_and_derived_cells_explained(officer_page):
 def test_officer_pooled_cells_have_a_range(embedded_release, officer_page):
     assert " n/a " not in officer_page
     assert "1..4 (pooling rule: fewer than 5)" in officer_page or "pooled" not in officer_page
+
+
+def test_mostly_sentence_for_one_form_reads_naturally():
+    fi = Messages("fi")
+    assert fi.t("forms.mostly_women", count=1, list="seksuaalinen hyväksikäyttö") == (
+        "Naiset ja tytöt olivat enemmistönä uhreista, kun hyväksikäytön muoto oli "
+        "seksuaalinen hyväksikäyttö.")
+    assert "näissä muodoissa" in fi.t("forms.mostly_men", count=2, list="a ja b")
