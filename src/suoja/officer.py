@@ -42,8 +42,23 @@ def _pooled_range(release: ProtectedRelease) -> str:
     return f"1..{top} (pooling rule: fewer than {release.policy.min_count})"
 
 
+def _pooled_ranges(release: ProtectedRelease, audit: pl.DataFrame) -> dict[tuple[str, str], str]:
+    """The audit's range of each pooled category, by population and ``dim=code``."""
+    if not audit.height:
+        return {}
+    rows = audit.filter((pl.col("kind") == "pooled") & (pl.col("year") == release.year))
+    out = {}
+    for r in rows.iter_rows(named=True):
+        population = r["table"].removesuffix("[pooled]")
+        for part in r["key"].split(";"):
+            if not part.endswith(f"={TOTAL}"):
+                out[(population, part)] = _range(r)
+    return out
+
+
 def _table(release: ProtectedRelease, spec: TableSpec, log: dict[tuple[str, str], dict],
-           ranges: dict[tuple[str, str], str]) -> dict[str, Any]:
+           ranges: dict[tuple[str, str], str],
+           pooled: dict[tuple[str, str], str]) -> dict[str, Any]:
     table = release.tables[spec.id]
     dims = list(spec.dimensions)
     truth = _true_values(release, spec)
@@ -66,7 +81,9 @@ def _table(release: ProtectedRelease, spec: TableSpec, log: dict[tuple[str, str]
             continue
         known = ranges.get((spec.id, e["cell"]))
         if known is None and e["rule"] == "pooled":
-            known = _pooled_range(release)
+            # The audit's pooled ranges are of the whole population's margin, not a slice.
+            whole = None if spec.where else pooled.get((spec.population, e["cell"]))
+            known = whole or _pooled_range(release)
         hidden.append({"cell": e["cell"], "original": e["original"], "rule": e["rule"],
                        "range": known or "not audited", "reason": e["reason"]})
     return {"id": spec.id, "title": spec.title["en"], "row_dim": row_dim or "total",
@@ -188,6 +205,7 @@ def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
         policy_source=release.policy.source, policy_fingerprint=release.policy.fingerprint,
         catalogue_fingerprint=release.catalogue.fingerprint,
         policy=policy_in_words(release.policy),
-        tables=[_table(release, spec, log, ranges) for spec in release.catalogue.tables],
+        tables=[_table(release, spec, log, ranges, _pooled_ranges(release, audit))
+                for spec in release.catalogue.tables],
         derived=_derived(release, audit),
     )
