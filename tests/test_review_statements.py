@@ -420,3 +420,27 @@ def test_mostly_sentence_for_one_form_reads_naturally():
         "Naiset ja tytöt olivat enemmistönä uhreista, kun hyväksikäytön muoto oli "
         "seksuaalinen hyväksikäyttö.")
     assert "näissä muodoissa" in fi.t("forms.mostly_men", count=2, list="a ja b")
+
+
+def _label_lines(svg: str, axis_x: float) -> list[float]:
+    """The baselines of the text lines left of the value axis (the category labels)."""
+    lines = []
+    for attrs in re.findall(r"<text ([^>]*)>", svg):
+        at = re.search(r'x="([\d.]+)" y="([\d.]+)"', attrs) or \
+            re.search(r"translate\(([\d.]+) ([\d.]+)\)", attrs)
+        if at and float(at.group(1)) < axis_x:
+            lines.append(float(at.group(2)))
+    return sorted(lines)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_category_labels_of_the_sector_chart_never_overlap(release, tmp_path, lang):
+    """Every line of every wrapped category label is at least a font size below the last."""
+    render(release, tmp_path, (lang,))
+    svg = (tmp_path / f"finland_sectors.{lang}.svg").read_text(encoding="utf-8")
+    size = float(re.search(r"font-size: ([\d.]+)px", svg).group(1))
+    axis = min(float(x) for x in re.findall(r'text-anchor: middle" x="([\d.]+)"', svg))
+    lines = _label_lines(svg, axis)
+    assert len(lines) >= 6
+    gaps = [b - a for a, b in zip(lines, lines[1:], strict=False)]
+    assert min(gaps) >= size, gaps
