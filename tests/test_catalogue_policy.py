@@ -28,11 +28,17 @@ CONTRACT_TABLES = {
     "clients_year_end": ("role", "sex"),
     "clients_year_end_citizenship": ("citizenship",),
 }
+ADDED_TABLES = {
+    "clients_year_end_minors": ("minor",),  # issue 15: victims taken in as minors
+}
 
 
 def test_catalogue_has_every_contract_table_with_its_dimensions() -> None:
     catalogue = read_catalogue()
-    assert {t.id: t.dimensions for t in catalogue.tables} == CONTRACT_TABLES
+    assert {t.id: t.dimensions for t in catalogue.tables} == {**CONTRACT_TABLES, **ADDED_TABLES}
+    assert {t.id: t.of for t in catalogue.distinct} == {
+        "new_clients_citizenships": "new_clients_citizenship",
+        "finland_victims_citizenships": "finland_victims_citizenship"}
     for spec in catalogue.tables:
         assert set(spec.title) == set(spec.note) == {"fi", "sv", "en"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -129,3 +130,52 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "suoja publish 2025" in readme
     assert ".venv/bin/python -m pytest" in readme and ".venv/bin/python -m pytest" in ci
+
+
+# ---- issue 15: the terminal ----
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_no_type_placeholder_for_flags_or_braces_for_arguments(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "<bool>" not in result.stdout and "list[" not in result.stdout
+    usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+    assert "{" not in usage and "}" not in usage
+
+
+def test_publish_usage_names_the_year() -> None:
+    result = runner.invoke(app, ["publish", "--help"], terminal_width=200)
+    assert "[OPTIONS] YEAR" in result.stdout
+    assert "--force" in result.stdout and "[privacy]" in result.stdout
+
+
+def test_check_prints_failures_and_a_count(embedded_release, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", str(embedded_release.target)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].endswith("all passed.")
+    assert re.match(r"\d+ checks of .*open: all passed\.", lines[0])
+    copy = _copy(embedded_release.target, tmp_path)
+    (copy / "open" / "decisions.json").write_text("{not json", encoding="utf-8")
+    broken = runner.invoke(app, ["check", str(copy)])
+    assert broken.exit_code == 2
+    lines = broken.stdout.strip().splitlines()
+    assert all(line.startswith("FAIL") for line in lines[:-1]) and len(lines) >= 2
+    assert "decisions.json" in broken.stdout and not any(ln.startswith("ok") for ln in lines)
+    assert re.search(rf"{len(lines) - 1} failed\.$", lines[-1])
+
+
+def test_publish_stages_are_lines_when_not_on_a_terminal(capsys) -> None:
+    import io
+
+    from rich.console import Console
+
+    from suoja.cli import stages
+
+    with stages(Console(file=io.StringIO(), force_terminal=False)) as progress:
+        progress("Reading and validating the register")
+        progress("Writing the review")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2
+    assert re.fullmatch(r"\[\s*\d+\.\d s\] Reading and validating the register", err[0])
+    assert err[1].endswith("] Writing the review")

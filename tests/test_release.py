@@ -215,6 +215,6 @@ def test_force_replaces_a_release_atomically(tmp_path: Path) -> None:
 def test_publish_cli_summary(tmp_path: Path) -> None:
     result = runner.invoke(app, ["publish", "2025", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "Published 2025: 16 tables" in result.stdout
+    assert "Published 2025: 17 tables" in result.stdout
     assert str(tmp_path / "2025" / "open") in result.stdout
     assert os.path.isdir(tmp_path / "2025" / "restricted")

@@ -204,3 +204,243 @@ def test_chart_without_hidden_split_has_no_neutral_bar(release, tmp_path):
     render(release, tmp_path, ("en",))
     svg = (tmp_path / "new_clients_sex.en.svg").read_text(encoding="utf-8")
     assert 'id="split-' not in svg
+
+
+# ---- "mostly women" over every value an outsider can deduce ----
+
+def test_sexual_exploitation_mostly_women_from_the_feasible_range(release, pages):
+    """The women/men split of sexual exploitation is hidden, but the men's column leaves at
+    most a few men's events for it: every value an outsider can deduce says "mostly women"."""
+    from suoja.review.figures import Facts
+
+    facts = Facts(release)
+    cell = {"form": "SEXUAL_EXPLOITATION"}
+    assert facts.get("exploitation_forms", **cell, sex="F").hidden
+    total = facts.get("exploitation_forms", **cell).value
+    floor = facts.floor("exploitation_forms", **cell, sex="F")
+    ceiling = facts.get("exploitation_forms", **cell, sex="M").ceiling
+    assert total is not None and floor > total / 2 and floor + ceiling >= total
+    mostly = content(release).sections["forms"]["mostly"]
+    assert "SEXUAL_EXPLOITATION" in mostly["women"]
+    assert re.search(r"Women and girls were the majority among the victims of [^.]*"
+                     r"sexual exploitation", pages["en"])
+    assert re.search(r"Naiset ja tytöt olivat enemmistönä[^.]*seksuaalinen hyväksikäyttö",
+                     pages["fi"])
+    assert re.search(r"Kvinnor och flickor var i majoritet[^.]*sexuellt utnyttjande", pages["sv"])
+
+
+def test_floor_is_never_above_the_true_value(release, embedded_release):
+    """The floor of every hidden cell is at most its true value (a valid bound)."""
+    from suoja.review.figures import Facts
+
+    facts = Facts(release)
+    log = embedded_release.release.restricted.log
+    for table in ("exploitation_forms", "finland_forms", "new_clients"):
+        dims = release.catalogue.table(table).dimensions
+        for row in log.filter(log["table"] == table).iter_rows(named=True):
+            codes = dict(part.split("=") for part in row["cell"].split(";"))
+            assert facts.floor(table, **codes) <= int(row["original"]), row
+            assert set(codes) <= set(dims)
+
+
+def test_mostly_women_absent_when_the_margins_allow_a_men_majority(release, tmp_path):
+    """Hide the men's and women's column totals: the men's events of sexual exploitation
+    can then be anything up to the row total, and nothing is said."""
+    hidden = with_cells(release, "exploitation_forms", {("_T", "M"): None, ("_T", "F"): None})
+    assert "SEXUAL_EXPLOITATION" not in content(hidden).sections["forms"]["mostly"]["women"]
+    pages = render(hidden, tmp_path)
+    for lang, words in (("en", "the majority among the victims of"),
+                        ("fi", "olivat enemmistönä"), ("sv", "i majoritet bland offren")):
+        for sentence in re.split(r"(?<=\.)\s", page_text(pages[lang])):
+            if words in sentence and sentence.startswith(("Women", "Naiset", "Kvinnor")):
+                raise AssertionError(sentence)
+
+
+# ---- construction: NACE divisions 41-43 published as one sector ----
+
+def test_catalogue_groups_construction_divisions(release):
+    sector = release.catalogue.dimensions["sector"]
+    assert sector.groups == {"F": ("41", "42", "43")}
+    assert "F" in sector.codes and not {"41", "42", "43"} & set(sector.codes)
+    table = release.tables["finland_forced_labour_sectors"]
+    assert "F" in table["sector"].to_list() and "41" not in table["sector"].to_list()
+    assert {codelists.label("sector", "F", lang) for lang in LANGUAGES} == {
+        "Rakentaminen", "Byggverksamhet", "Construction"}
+
+
+def test_grouped_cube_counts_every_member(tmp_path):
+    """A register's divisions 41, 42 and 43 are counted together as F (tiny register)."""
+    from conftest import TINY, write_tiny
+
+    from suoja.catalogue import read_catalogue
+    from suoja.register import read_register
+    from suoja.tables import compute_cubes, compute_tables
+
+    events = [*TINY["exploitation"],
+              "E4,P1,FORCED_LABOUR,SECONDARY,FIN,41,2025-02-01",
+              "E5,P1,FORCED_LABOUR,SECONDARY,FIN,43,2025-02-01"]
+    frames = read_register(write_tiny(tmp_path / "r", {"exploitation": events})).frames
+    catalogue = read_catalogue()
+    table = compute_tables(compute_cubes(frames, catalogue, 2025), catalogue, 2025)[
+        "finland_forced_labour_sectors"]
+    values = dict(zip(table["sector"].to_list(), table["value"].to_list(), strict=True))
+    assert values["F"] == 2 and values["02"] == 1 and values["_T"] == 3
+
+
+def test_unknown_group_is_a_catalogue_error(tmp_path):
+    from suoja.catalogue import default_catalogue_path, read_catalogue
+    from suoja.errors import CatalogueError
+
+    text = default_catalogue_path().read_text(encoding="utf-8")
+    bad = tmp_path / "catalogue.toml"
+    bad.write_text(text.replace('groups = ["F"]', 'groups = ["Q9"]'), encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"dimensions.sector.groups: 'Q9' is not a group"):
+        read_catalogue(bad)
+
+
+def test_construction_is_named_among_the_common_sectors(pages):
+    for lang, word in (("en", "construction"), ("fi", "rakentaminen"), ("sv", "byggverksamhet")):
+        sentence = next(s for s in re.split(r"(?<=\.)\s", pages[lang])
+                        if {"en": "most often in these sectors",
+                            "fi": "toimialoilla", "sv": "näringsgrenar"}[lang] in s)
+        assert word in sentence, sentence
+
+
+def test_construction_absent_when_its_cell_is_hidden(release, tmp_path):
+    hidden = with_cells(release, "finland_forced_labour_sectors", {("F",): None})
+    codes = [i.code for i in content(hidden).sections["finland"]["sectors"]]
+    assert "F" not in codes
+    en = page_text(render(hidden, tmp_path, ("en",))["en"])
+    assert "construction" not in en.split("most often in these sectors")[1].split(".")[0]
+
+
+# ---- year end: victims taken in as minors, and still minors ----
+
+def test_year_end_minors_are_a_protected_table_of_the_stock(release):
+    cells = release.restricted.cells["year_end"]
+    assert "clients_year_end_minors" in cells["table"].to_list()
+    table = release.tables["clients_year_end_minors"]
+    assert set(table["minor"].to_list()) == {"_T", "MINOR", "MINOR_AT_START", "ADULT_AT_START",
+                                             "_U"}
+
+
+def test_year_end_minors_are_said(pages):
+    assert ("85 of the victims had been taken into the assistance system as minors." in pages["en"])
+    assert "At the end of the year, 10 victims were still minors." in pages["en"]
+    assert "Uhreista 85 oli tullut auttamisjärjestelmän asiakkaiksi alaikäisinä." in pages["fi"]
+    assert "Vuoden lopussa uhreista 10 oli yhä alaikäisiä." in pages["fi"]
+    assert "85 av offren hade kommit in i hjälpsystemet som minderåriga." in pages["sv"]
+    assert "Vid årets slut var 10 av offren fortfarande minderåriga." in pages["sv"]
+
+
+def test_year_end_minors_absent_when_hidden(release, tmp_path):
+    hidden = with_cells(release, "clients_year_end_minors",
+                        {("MINOR",): None, ("MINOR_AT_START",): None, ("ADULT_AT_START",): None})
+    pages = {lang: page_text(html) for lang, html in render(hidden, tmp_path).items()}
+    assert "taken into the assistance system" not in pages["en"]
+    assert "still minors" not in pages["en"] and "still a minor" not in pages["en"]
+    assert "alaikäisinä" not in pages["fi"] and "yhä alaikäi" not in pages["fi"]
+    assert "fortfarande minderårig" not in pages["sv"]
+
+
+def test_year_end_minors_taken_in_from_the_margin(release, tmp_path):
+    """MINOR hidden but everything else published: those taken in as minors are the margin
+    minus the rest, which any reader can compute; the minors now are hidden and not said."""
+    hidden = with_cells(release, "clients_year_end_minors", {("MINOR",): None})
+    facts = content(hidden).sections["year_end"]
+    assert facts["minors_now"] is None and facts["taken_as_minors"].value == 85
+    both = with_cells(release, "clients_year_end_minors",
+                      {("MINOR",): None, ("ADULT_AT_START",): None})
+    assert content(both).sections["year_end"]["taken_as_minors"] is None
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_year_end_minor_sentences_one_two_five(lang):
+    m = Messages(lang)
+    got = [m.t("year_end.minors_now", n=Figure(n)) for n in (1, 2, 5)]
+    expected = {
+        "en": ["At the end of the year, 1 victim was still a minor.",
+               "At the end of the year, 2 victims were still minors.",
+               "At the end of the year, 5 victims were still minors."],
+        "fi": ["Vuoden lopussa uhreista 1 oli yhä alaikäinen.",
+               "Vuoden lopussa uhreista 2 oli yhä alaikäisiä.",
+               "Vuoden lopussa uhreista 5 oli yhä alaikäisiä."],
+        "sv": ["Vid årets slut var 1 av offren fortfarande minderårig.",
+               "Vid årets slut var 2 av offren fortfarande minderåriga.",
+               "Vid årets slut var 5 av offren fortfarande minderåriga."],
+    }[lang]
+    assert got == expected
+    taken = [m.t("year_end.taken_as_minors", n=Figure(n)) for n in (1, 5)]
+    assert taken[0] != taken[1]
+
+
+# ---- the privacy officer's page adds up ----
+
+@pytest.fixture(scope="module")
+def officer_page(embedded_release):
+    return page_text((embedded_release.target / "restricted" / "review.html")
+                     .read_text(encoding="utf-8"))
+
+
+def test_officer_header_counts_add_up(embedded_release, officer_page):
+    log = embedded_release.release.restricted.log
+    rules = dict(log.group_by("rule").len().iter_rows())
+    audit = embedded_release.audit.filter(embedded_release.audit["year"] == 2025)
+    kinds = dict(audit.group_by("kind").len().iter_rows())
+    found = re.search(r"\((\d+) hidden cells \((\d+) primary \+ (\d+) secondary\), (\d+) derived "
+                      r"cells and (\d+) pooled groups audited; (\d+) small categories pooled",
+                      officer_page)
+    assert found, officer_page[:600]
+    hidden, primary, secondary, derived, groups, pooled = map(int, found.groups())
+    assert hidden == primary + secondary == embedded_release.hidden
+    assert (primary, secondary, pooled) == (rules["primary"], rules["secondary"], rules["pooled"])
+    assert derived == kinds.get("implicit", 0) and groups == kinds.get("pooled", 0)
+
+
+def test_officer_policy_in_words_and_derived_cells_explained(officer_page):
+    policy = officer_page.split("Policy")[1][:1500]
+    for machine in ("('citizenship'", "True", "{}", "heuristic\n"):
+        assert machine not in policy
+    assert "a cell of 1 to 4 units is not published (threshold 5)" in officer_page
+    assert "Derived cells" in officer_page
+    assert re.search(r"finland_victims_citizenship\[in_finland=N\]\s+The cells of "
+                     r"finland_victims_citizenship .* for in_finland = N \(Exploited abroad only\)"
+                     r" instead of Y: new_clients_citizenship minus finland_victims_citizenship",
+                     officer_page)
+
+
+def test_officer_pooled_cells_have_a_range(embedded_release, officer_page):
+    assert " n/a " not in officer_page
+    assert "1..4 (pooling rule: fewer than 5)" in officer_page or "pooled" not in officer_page
+
+
+def test_mostly_sentence_for_one_form_reads_naturally():
+    fi = Messages("fi")
+    assert fi.t("forms.mostly_women", count=1, list="seksuaalinen hyväksikäyttö") == (
+        "Naiset ja tytöt olivat enemmistönä uhreista, kun hyväksikäytön muoto oli "
+        "seksuaalinen hyväksikäyttö.")
+    assert "näissä muodoissa" in fi.t("forms.mostly_men", count=2, list="a ja b")
+
+
+def _label_lines(svg: str, axis_x: float) -> list[float]:
+    """The baselines of the text lines left of the value axis (the category labels)."""
+    lines = []
+    for attrs in re.findall(r"<text ([^>]*)>", svg):
+        at = re.search(r'x="([\d.]+)" y="([\d.]+)"', attrs) or \
+            re.search(r"translate\(([\d.]+) ([\d.]+)\)", attrs)
+        if at and float(at.group(1)) < axis_x:
+            lines.append(float(at.group(2)))
+    return sorted(lines)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_category_labels_of_the_sector_chart_never_overlap(release, tmp_path, lang):
+    """Every line of every wrapped category label is at least a font size below the last."""
+    render(release, tmp_path, (lang,))
+    svg = (tmp_path / f"finland_sectors.{lang}.svg").read_text(encoding="utf-8")
+    size = float(re.search(r"font-size: ([\d.]+)px", svg).group(1))
+    axis = min(float(x) for x in re.findall(r'text-anchor: middle" x="([\d.]+)"', svg))
+    lines = _label_lines(svg, axis)
+    assert len(lines) >= 6
+    gaps = [b - a for a, b in zip(lines, lines[1:], strict=False)]
+    assert min(gaps) >= size, gaps

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from babel import Locale
 from babel.numbers import format_decimal
 
@@ -27,6 +28,16 @@ class Dimension:
     codes: tuple[str, ...]
     cube_only: tuple[str, ...]
     label: dict[str, str]
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Group code -> member codes: the members are counted, and shown, as the group."""
+
+    def recode(self) -> pl.Expr | None:
+        """The dimension's column with each group member replaced by its group (None when
+        the dimension has no groups)."""
+        if not self.groups:
+            return None
+        mapping = {m: group for group, members in self.groups.items() for m in members}
+        return pl.col(self.name).replace(mapping)
 
     @property
     def cube_codes(self) -> tuple[str, ...]:
@@ -65,6 +76,8 @@ class TableSpec:
     title: dict[str, str]
     note: dict[str, str]
     weight: float = 1.0
+    of: str = ""
+    """For a count of distinct codes: the table whose codes are counted (``suoja.distinct``)."""
 
 
 @dataclass(frozen=True)
@@ -80,10 +93,13 @@ class Catalogue:
     fingerprint: str = field(default="")
     metadata: dict[str, Any] = field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
+    distinct: tuple[TableSpec, ...] = ()
+    """Counts of distinct codes (``of`` another table): figures of their own, with their own
+    disclosure rule (``suoja.distinct``), never margins of a cube."""
 
     def table(self, table_id: str) -> TableSpec:
-        """The table with this id."""
-        for spec in self.tables:
+        """The table with this id (a count of distinct codes included)."""
+        for spec in self.tables + self.distinct:
             if spec.id == table_id:
                 return spec
         raise KeyError(table_id)
@@ -98,9 +114,31 @@ def default_catalogue_path() -> Path:
     return data_dir() / "catalogue.toml"
 
 
+def _grouped(codes: tuple[str, ...], groups: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """``codes`` with each group's members replaced by the group, where its first member was.
+
+    >>> _grouped(("01", "41", "42", "43", "56"), {"F": ("41", "42", "43")})
+    ('01', 'F', '56')
+    """
+    member_of = {m: g for g, members in groups.items() for m in members}
+    return tuple(dict.fromkeys(member_of.get(c, c) for c in codes))
+
+
+def _groups(raw: Any, where: str, codelist: str) -> dict[str, tuple[str, ...]]:
+    """The code list's groups a dimension uses (``groups = ["F"]``)."""
+    if not isinstance(raw, list) or not all(isinstance(g, str) for g in raw):
+        raise CatalogueError(f"{where}: expected a list of group codes, got {raw!r}")
+    known = codelists.groups(codelist)
+    for code in raw:
+        if code not in known:
+            raise CatalogueError(f"{where}: {code!r} is not a group of code list {codelist!r}; "
+                                 f"known: {', '.join(known) or 'none'}")
+    return {code: known[code] for code in raw}
+
+
 def _dimension(name: str, raw: Any) -> Dimension:
     where = f"dimensions.{name}"
-    check_keys(raw, where, {"codelist", "codes", "extra", "cube_only", "label"},
+    check_keys(raw, where, {"codelist", "codes", "extra", "cube_only", "label", "groups"},
                {"codelist", "label"}, CatalogueError)
     try:
         listed = codelists.codes(raw["codelist"])
@@ -110,9 +148,10 @@ def _dimension(name: str, raw: Any) -> Dimension:
     unknown = [c for c in codes if c not in listed]
     if unknown:
         raise CatalogueError(f"{where}.codes: {unknown[0]!r} is not in code list {raw['codelist']!r}")
-    return Dimension(name, raw["codelist"], codes + tuple(raw.get("extra", ())),
+    groups = _groups(raw.get("groups", []), f"{where}.groups", raw["codelist"])
+    return Dimension(name, raw["codelist"], _grouped(codes, groups) + tuple(raw.get("extra", ())),
                      tuple(raw.get("cube_only", ())), texts(raw["label"], f"{where}.label",
-                                                             CatalogueError))
+                                                             CatalogueError), groups)
 
 
 def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Population:
@@ -129,6 +168,20 @@ def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Popula
         else None
     return Population(name, tuple(raw["dimensions"]), texts(raw["unit"], f"{where}.unit",
                                                              CatalogueError), one)
+
+
+def _distinct(index: int, raw: Any, tables: tuple[TableSpec, ...]) -> TableSpec:
+    """A count of the distinct codes of another table's one dimension (``of``)."""
+    where = f"tables[{index}]"
+    check_keys(raw, where, {"id", "of", "title", "note"}, {"id", "of", "title", "note"},
+               CatalogueError)
+    counted = next((t for t in tables if t.id == raw["of"]), None)
+    if counted is None or len(counted.dimensions) != 1:
+        raise CatalogueError(f"{where}.of: {raw['of']!r} is not a table of one dimension; "
+                             f"known: {', '.join(t.id for t in tables if len(t.dimensions) == 1)}")
+    return TableSpec(raw["id"], counted.population, (), dict(counted.where),
+                     texts(raw["title"], f"{where}.title", CatalogueError),
+                     texts(raw["note"], f"{where}.note", CatalogueError), of=counted.id)
 
 
 def _table(index: int, raw: Any, populations: dict[str, Population],
@@ -170,8 +223,10 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
                {"title", "publisher", "unit"}, CatalogueError)
     dimensions = {name: _dimension(name, d) for name, d in raw["dimensions"].items()}
     populations = {name: _population(name, p, dimensions) for name, p in raw["populations"].items()}
-    tables = tuple(_table(i, t, populations, dimensions) for i, t in enumerate(raw["tables"]))
-    ids = [t.id for t in tables]
+    tables = tuple(_table(i, t, populations, dimensions) for i, t in enumerate(raw["tables"])
+                   if "of" not in t)
+    distinct = tuple(_distinct(i, t, tables) for i, t in enumerate(raw["tables"]) if "of" in t)
+    ids = [t.id for t in tables + distinct]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         raise CatalogueError(f"tables: id {duplicated[0]!r} is used twice")
@@ -186,5 +241,5 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
         dimensions=dimensions, populations=populations, tables=tables,
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         metadata=dict(raw.get("metadata", {})),
-        facts=facts,
+        facts=facts, distinct=distinct,
     )

@@ -9,15 +9,47 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from suoja.errors import SuojaError
+
+
+class Command(typer.core.TyperCommand):
+    """A command whose help names values, not Python types.
+
+    Flags take no value placeholder (``--force``, not ``--force <bool>``) and arguments
+    read as in any Unix tool's usage line (``suoja publish [OPTIONS] YEAR``).
+    """
+
+    def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg]
+        """The parameters, with flags and arguments given the placeholders above."""
+        params = super().get_params(ctx)
+        for param in params:
+            if param.metavar is not None:
+                continue
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+            elif isinstance(param, typer.core.TyperArgument) and param.name:
+                param.metavar = param.name.upper()
+        return params
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        """``[OPTIONS] YEAR``: arguments by name, optional ones in brackets."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, typer.core.TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
 
 app = typer.Typer(
     help="suoja: publish statistics about vulnerable people without exposing any of them.",
@@ -61,7 +93,23 @@ def default_register() -> Path:
     return data_dir() / "register"
 
 
-@app.command()
+@contextmanager
+def stages(console: Console) -> Iterator[Callable[[str], None]]:
+    """Report the stages of a long run on stderr: a spinner on a terminal, else one line
+    per stage (a log file or a pipe then shows what the run is doing, and when)."""
+    if console.is_terminal:
+        with console.status("Publishing") as status:
+            yield status.update
+        return
+    started = time.monotonic()
+
+    def line(step: str) -> None:
+        typer.echo(f"[{time.monotonic() - started:5.1f} s] {step}", err=True)
+
+    yield line
+
+
+@app.command(cls=Command)
 def validate(
     path: Annotated[Path, typer.Argument(help="Folder of the register extract.")],
     as_json: JsonOption = False,
@@ -99,7 +147,7 @@ def validate(
         raise typer.Exit(code=2)
 
 
-@app.command()
+@app.command(cls=Command)
 def synth(
     out: Annotated[Path, typer.Option(help="Folder to write the register into.")] = Path(
         "synthetic-register"
@@ -133,7 +181,7 @@ def synth(
     typer.echo(f"Wrote {', '.join(f'{k} {v.height:,}' for k, v in frames.items())} to {out}")
 
 
-@app.command()
+@app.command(cls=Command)
 def publish(
     year: Annotated[int, typer.Argument(help="The statistical year, e.g. 2025.")],
     register: Annotated[Path | None, typer.Option(help="Folder of the register extract "
@@ -144,10 +192,11 @@ def publish(
     catalogue: Annotated[Path | None, typer.Option(help="Table catalogue TOML.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing release.")] = False,
     privacy: Annotated[str | None, typer.Option(
-        help="suppression or dp: overrides the policy's [privacy] mode.")] = None,
+        help="suppression or dp: overrides the mode of the policy's \\[privacy] table.")
+    ] = None,
     previous: Annotated[list[Path] | None, typer.Option(
         help="An earlier release (folder) the public already has; repeatable. Earlier "
-             "years under OUT are always used.")] = None,
+             "years under OUT are always used.", metavar="<path>")] = None,
     allow_empty_year: Annotated[bool, typer.Option(
         help="Publish YEAR even if nothing in the register is dated in it (all zeros).")
     ] = False,
@@ -165,18 +214,15 @@ def publish(
 
         suoja publish 2025 --out publish --force
     """
-    from rich.console import Console
-
     from suoja.pipeline import publish as run_publish
 
     console = Console(stderr=True)
-    with user_errors(debug), console.status("Publishing") as status:
+    with user_errors(debug), stages(console) as progress:
         folder_argument(register, "--register (the register extract)")
         folder_argument(out, "--out (the root folder of releases)")
         result = run_publish(year, register or default_register(), out, policy_path=policy,
                              catalogue_path=catalogue, force=force, privacy=privacy,
-                             allow_empty_year=allow_empty_year,
-                             progress=lambda step: status.update(step),
+                             allow_empty_year=allow_empty_year, progress=progress,
                              previous=previous or ())
     tables = len(result.release.tables)
     if result.release.policy.mode == "dp":
@@ -200,14 +246,14 @@ def publish(
     typer.echo(f"  restricted: {result.target / 'restricted'} (privacy officer only)")
 
 
-@app.command()
+@app.command(cls=Command)
 def audit(
     release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
     policy: Annotated[Path | None, typer.Option(help="Disclosure policy TOML.")] = None,
     catalogue: Annotated[Path | None, typer.Option(help="Table catalogue TOML.")] = None,
     previous: Annotated[list[Path] | None, typer.Option(
         help="An earlier release (folder) the public has; repeatable. Earlier years beside "
-             "RELEASE are always used.")] = None,
+             "RELEASE are always used.", metavar="<path>")] = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -251,7 +297,7 @@ def audit(
         raise typer.Exit(code=3)
 
 
-@app.command()
+@app.command(cls=Command)
 def protect(
     table: Annotated[Path, typer.Argument(help="A frequency table as CSV: dimension "
                                           "columns and a count column.")],
@@ -260,7 +306,7 @@ def protect(
                                              "(default: every other column).")] = None,
     hierarchy: Annotated[list[str] | None, typer.Option(
         help="DIM=FILE: a hierarchy as a code,parent CSV or a tau-ARGUS .hrc file. "
-             "Repeat for more dimensions.")] = None,
+             "Repeat for more dimensions.", metavar="<dim=file>")] = None,
     margins_given: Annotated[bool, typer.Option(help="The table already holds its totals "
                                                 "(_T) and parent codes; check them.")] = False,
     policy: Annotated[Path | None, typer.Option(help="Disclosure policy TOML.")] = None,
@@ -293,7 +339,7 @@ def protect(
                "hidden cells; never publish it)")
 
 
-@app.command()
+@app.command(cls=Command)
 def check(
     release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
     as_json: JsonOption = False,
@@ -319,14 +365,15 @@ def check(
     if as_json:
         typer.echo(json.dumps([asdict(line) for line in lines], indent=2, ensure_ascii=False))
     else:
-        for line in lines:
+        for line in failed:
             typer.echo(str(line))
-        typer.echo(f"{len(lines)} checks, {len(failed)} failed.")
+        verdict = f"{len(failed)} failed" if failed else "all passed"
+        typer.echo(f"{len(lines)} checks of {release / 'open'}: {verdict}.")
     if failed:
         raise typer.Exit(code=2)
 
 
-@app.command()
+@app.command(cls=Command)
 def verify(
     release: Annotated[Path, typer.Argument(help="A release folder, e.g. publish/2025.")],
     debug: DebugOption = False,

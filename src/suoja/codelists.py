@@ -39,9 +39,33 @@ def _codes_toml() -> dict:
 
 
 @cache
-def _nace_toml() -> dict:
+def _nace_file() -> dict:
     with (data_dir() / "codelists" / "nace_divisions.toml").open("rb") as f:
-        return tomllib.load(f)["codes"]
+        return tomllib.load(f)
+
+
+def _nace_toml() -> dict:
+    return _nace_file()["codes"]
+
+
+@cache
+def groups(name: str) -> dict[str, tuple[str, ...]]:
+    """Groups of codes of list ``name`` that a table may show as one category: their code
+    and member codes (NACE sections of divisions: ``F`` is 41-43, construction).
+
+    >>> groups("sector")["F"]
+    ('41', '42', '43')
+    """
+    raw = _nace_file().get("groups", {}) if name == "sector" \
+        else _codes_toml().get("groups", {}).get(name, {})
+    return {code: tuple(group["members"]) for code, group in raw.items()}
+
+
+def _group_label(name: str, code: str) -> dict[str, str] | None:
+    raw = _nace_file().get("groups", {}) if name == "sector" \
+        else _codes_toml().get("groups", {}).get(name, {})
+    group = raw.get(code)
+    return None if group is None else {lang: group[lang] for lang in LANGUAGES}
 
 
 @cache
@@ -117,6 +141,9 @@ def label(name: str, code: str, lang: str) -> str:
         return citizenship_labels()[code][lang]
     if name == "sector" and code in _codes_toml()["sector_extra"]:
         return _codes_toml()["sector_extra"][code][lang]
+    grouped = _group_label(name, code)
+    if grouped is not None:
+        return grouped[lang]
     known = list_labels(name)
     if code in known:
         return known[code][lang]

@@ -7,14 +7,15 @@ the policy and the catalogue, and a one-line verdict at the top.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import jinja2
 import polars as pl
 
+from suoja import codelists
 from suoja.catalogue import TableSpec
 from suoja.codelists import TOTAL
+from suoja.policy import Policy
 from suoja.protected import ProtectedRelease
 
 
@@ -31,8 +32,33 @@ def _true_values(release: ProtectedRelease, spec: TableSpec) -> dict[str, int]:
     return dict(zip(rows["key"].to_list(), rows["value"].to_list(), strict=True))
 
 
+HIDING_RULES = ("primary", "secondary")
+"""Rules that leave a cell empty in open/; pooled cells are not hidden but counted in _O."""
+
+
+def _pooled_range(release: ProtectedRelease) -> str:
+    """What anyone knows of a pooled category from the pooling rule alone."""
+    top = release.policy.min_count - 1
+    return f"1..{top} (pooling rule: fewer than {release.policy.min_count})"
+
+
+def _pooled_ranges(release: ProtectedRelease, audit: pl.DataFrame) -> dict[tuple[str, str], str]:
+    """The audit's range of each pooled category, by population and ``dim=code``."""
+    if not audit.height:
+        return {}
+    rows = audit.filter((pl.col("kind") == "pooled") & (pl.col("year") == release.year))
+    out = {}
+    for r in rows.iter_rows(named=True):
+        population = r["table"].removesuffix("[pooled]")
+        for part in r["key"].split(";"):
+            if not part.endswith(f"={TOTAL}"):
+                out[(population, part)] = _range(r)
+    return out
+
+
 def _table(release: ProtectedRelease, spec: TableSpec, log: dict[tuple[str, str], dict],
-           ranges: dict[tuple[str, str], str]) -> dict[str, Any]:
+           ranges: dict[tuple[str, str], str],
+           pooled: dict[tuple[str, str], str]) -> dict[str, Any]:
     table = release.tables[spec.id]
     dims = list(spec.dimensions)
     truth = _true_values(release, spec)
@@ -49,9 +75,17 @@ def _table(release: ProtectedRelease, spec: TableSpec, log: dict[tuple[str, str]
             if entry else ""
         rows.setdefault(row[row_dim] if dims else TOTAL, []).append(
             {"status": status, "title": title, "text": "" if shown is None else str(shown)})
-    hidden = [{"cell": e["cell"], "original": e["original"], "rule": e["rule"],
-               "range": ranges.get((spec.id, e["cell"]), "n/a"), "reason": e["reason"]}
-              for (table_id, _), e in sorted(log.items()) if table_id == spec.id]
+    hidden = []
+    for (table_id, _), e in sorted(log.items()):
+        if table_id != spec.id:
+            continue
+        known = ranges.get((spec.id, e["cell"]))
+        if known is None and e["rule"] == "pooled":
+            # The audit's pooled ranges are of the whole population's margin, not a slice.
+            whole = None if spec.where else pooled.get((spec.population, e["cell"]))
+            known = whole or _pooled_range(release)
+        hidden.append({"cell": e["cell"], "original": e["original"], "rule": e["rule"],
+                       "range": known or "not audited", "reason": e["reason"]})
     return {"id": spec.id, "title": spec.title["en"], "row_dim": row_dim or "total",
             "columns": columns, "hidden": hidden,
             "rows": [{"code": code, "cells": cells} for code, cells in rows.items()]}
@@ -64,19 +98,97 @@ def _range(row: dict) -> str:
     return f"{row['lo']}..{hi}" + (f" (from {knowledge})" if knowledge else "")
 
 
+def _derived_meaning(release: ProtectedRelease, derived_id: str) -> str:
+    """What a derived table id such as ``finland_victims_citizenship[in_finland=N]`` is."""
+    base, _, rest = derived_id.partition("[")
+    dim, _, code = rest.rstrip("]").partition("=")
+    catalogue = release.catalogue
+    spec = catalogue.table(base)
+    whole = [t for t in catalogue.tables_of(spec.population)
+             if t.dimensions == spec.dimensions and dim not in t.where]
+    dimension = catalogue.dimensions[dim]
+    label = codelists.label(dimension.codelist, code, "en")
+    source = f"{whole[0].id} minus {base}" if whole \
+        else f"the figures of the whole population minus {base}"
+    instead = f" instead of {spec.where[dim]}" if dim in spec.where else ""
+    return (f"The cells of {base} (“{spec.title['en']}”) for {dim} = {code} ({label})"
+            f"{instead}: {source}. No table shows them, but anyone can compute them from "
+            "published tables, so they are protected and audited like published cells; they "
+            "are not published as such.")
+
+
+def _derived(release: ProtectedRelease, audit: pl.DataFrame) -> list[dict[str, Any]]:
+    """The derived quantities the audit checked: their meaning, true values and ranges."""
+    rows = audit.filter((pl.col("kind") == "implicit")
+                        & (pl.col("year") == release.year)) if audit.height else audit
+    truth: dict[tuple[str, str], Any] = {}
+    for cells in release.restricted.cells.values():
+        derived = cells.filter(pl.col("table").str.contains("[", literal=True))
+        for r in derived.iter_rows(named=True):
+            truth[(r["table"], r["key"])] = r["value"]
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows.sort("table", "key").iter_rows(named=True) if rows.height else []:
+        group = out.setdefault(r["table"], {"id": r["table"], "cells": [],
+                                            "meaning": _derived_meaning(release, r["table"])})
+        group["cells"].append({"cell": r["key"], "original": truth.get((r["table"], r["key"]),
+                                                                        "n/a"),
+                               "range": _range(r), "finding": r["finding"]})
+    return list(out.values())
+
+
+def policy_in_words(policy: Policy) -> list[str]:
+    """The disclosure policy as sentences a privacy officer reads, not program values."""
+    k = policy.min_count
+    if policy.mode == "dp":
+        return ["Differential privacy: every published figure has random noise added; "
+                f"the settings are in {policy.source}."]
+    words = [f"Primary suppression: a cell of 1 to {k - 1} units is not published "
+             f"(threshold {k})."]
+    words.append("Zeros are published." if policy.zeros == "publish" else
+                 "Zeros are protected: a row whose whole total falls into one category is "
+                 "treated as if that category were small.")
+    if policy.pool:
+        dims = " and ".join(policy.pool)
+        words.append(f"Categories of {dims} with fewer than {k} units are counted together "
+                     "in Other (_O) instead of being shown and hidden.")
+    words.append("Secondary suppression chooses further cells to hide "
+                 + ("by a fast heuristic, then audits and repeats until nothing can be "
+                    "computed." if policy.method == "heuristic" else
+                    "by one optimisation for the fewest hidden cells."))
+    if policy.singletons:
+        words.append("A unit alone in a hidden cell knows that cell: every other hidden cell "
+                     "stays protected against such a unit too.")
+    words.append("A hidden cell must not be computable exactly"
+                 + (f", and its feasible range must reach 0 or {k}, so that nobody can tell a "
+                    "small cell from an empty or a large one." if policy.interval == "threshold"
+                    else "."))
+    return words
+
+
+def _verdict(release: ProtectedRelease, audit: pl.DataFrame) -> str:
+    """One line whose counts add up: hidden = primary + secondary; pooled and derived apart."""
+    log = release.restricted.log
+    rules = dict(log.group_by("rule").len().iter_rows()) if log.height else {}
+    primary, secondary = rules.get("primary", 0), rules.get("secondary", 0)
+    pooled = rules.get("pooled", 0)
+    this_year = audit.filter(pl.col("year") == release.year) if audit.height else audit
+    kinds = dict(this_year.group_by("kind").len().iter_rows()) if this_year.height else {}
+    failed = audit.filter(~pl.col("ok")).height if audit.height else 0
+    counts = (f"{primary + secondary} hidden cells ({primary} primary + {secondary} "
+              f"secondary), {kinds.get('implicit', 0)} derived cells and "
+              f"{kinds.get('pooled', 0)} pooled groups audited; {pooled} small categories "
+              "pooled into Other (_O), not hidden")
+    if failed:
+        return f"FAILED: {failed} hidden or derived cell(s) can be narrowed too far ({counts})."
+    return f"PASSED: no hidden cell can be recomputed or narrowed beyond the policy ({counts})."
+
+
 def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
     """The restricted review page as HTML."""
     log = {(r["table"], r["cell"]): r for r in release.restricted.log.iter_rows(named=True)}
     ranges = {(r["table"], r["key"]): _range(r) for r in audit.iter_rows(named=True)
               if r.get("year", release.year) == release.year} if audit.height else {}
     failed = audit.filter(~pl.col("ok")).height if audit.height else 0
-    counts = release.restricted.log.group_by("rule").len().sort("rule")
-    summary = ", ".join(f"{n} {rule}" for rule, n in counts.iter_rows())
-    verdict = (f"PASSED: no hidden cell can be recomputed or narrowed beyond the policy "
-               f"({audit.height} hidden cells audited; {summary or 'nothing hidden'})."
-               if not failed else f"FAILED: {failed} hidden cell(s) can be narrowed too far.")
-    policy = [(k, v) for k, v in asdict(release.policy).items()
-              if k not in ("fingerprint", "source")]
     years = release.restricted.extra.get("earlier_releases", [])
     if release.year - 1 in years:
         earlier = ("Earlier releases taken as known by the protection and the audit: "
@@ -88,8 +200,12 @@ def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
     return _environment().get_template("officer.html.j2").render(
         earlier=earlier,
         title=release.catalogue.title["en"], year=release.year, passed=not failed,
-        verdict=verdict, register_fingerprint=release.restricted.register_fingerprint,
+        verdict=_verdict(release, audit),
+        register_fingerprint=release.restricted.register_fingerprint,
         policy_source=release.policy.source, policy_fingerprint=release.policy.fingerprint,
-        catalogue_fingerprint=release.catalogue.fingerprint, policy=policy,
-        tables=[_table(release, spec, log, ranges) for spec in release.catalogue.tables],
+        catalogue_fingerprint=release.catalogue.fingerprint,
+        policy=policy_in_words(release.policy),
+        tables=[_table(release, spec, log, ranges, _pooled_ranges(release, audit))
+                for spec in release.catalogue.tables],
+        derived=_derived(release, audit),
     )

@@ -179,13 +179,24 @@ def reflection_periods(frames: Frames, year: int) -> pl.LazyFrame:
     )
 
 
+def minor(year: int) -> pl.Expr:
+    """Whether a client on 31 December of ``year`` is a minor then, was one when the client
+    period started (and is of age now), or was of age then; ``_U`` without a birth year.
+    Ages are years minus the birth year, as for new clients."""
+    born = pl.col("birth_year")
+    return (pl.when(born.is_null()).then(pl.lit(codelists.UNKNOWN))
+            .when(year - born < 18).then(pl.lit("MINOR"))
+            .when(pl.col("start").dt.year() - born < 18).then(pl.lit("MINOR_AT_START"))
+            .otherwise(pl.lit("ADULT_AT_START")))
+
+
 def year_end(frames: Frames, year: int) -> pl.LazyFrame:
     """Persons (victims and their children) who are clients on 31 December of the year."""
     last_day = dt.date(year, 12, 31)
     periods = scope(frames, year).periods.lazy()
     return periods.filter(
         (pl.col("start") <= last_day) & (pl.col("end").is_null() | (pl.col("end") > last_day))
-    ).select("person_id", "role", "sex", "citizenship")
+    ).select("person_id", "role", "sex", "citizenship", minor(year).alias("minor"))
 
 
 POPULATIONS: dict[str, Callable[[Frames, int], pl.LazyFrame]] = {

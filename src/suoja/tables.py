@@ -39,7 +39,7 @@ def compute_cubes(frames: Mapping[str, pl.DataFrame | pl.LazyFrame], catalogue: 
     plans = []
     for name in used:
         dims = list(catalogue.populations[name].dimensions)
-        units = POPULATIONS[name](frames, year)
+        units = population_units(name, frames, year, catalogue)
         plans.append(units.group_by(dims).agg(pl.len().cast(pl.Int64).alias(VALUE)) if dims
                      else units.select(pl.len().cast(pl.Int64).alias(VALUE)))
     cubes = {}
@@ -48,6 +48,16 @@ def compute_cubes(frames: Mapping[str, pl.DataFrame | pl.LazyFrame], catalogue: 
         domains = {d: catalogue.dimensions[d].cube_codes for d in dims}
         cubes[name] = Cube(name, dims, domains, finest.sort(list(dims)) if dims else finest)
     return cubes
+
+
+def population_units(name: str, frames: Mapping[str, pl.DataFrame | pl.LazyFrame],
+                     year: int, catalogue: Catalogue) -> pl.LazyFrame:
+    """The units of a population with the catalogue's code groups applied (divisions 41-43
+    counted as construction, ``F``): every cube, noisy or not, starts here."""
+    units = POPULATIONS[name](frames, year)
+    recoded = [e for d in catalogue.populations[name].dimensions
+               if (e := catalogue.dimensions[d].recode()) is not None]
+    return units.with_columns(recoded) if recoded else units
 
 
 def table_codes(cube: Cube, catalogue: Catalogue, dim: str) -> tuple[str, ...]:

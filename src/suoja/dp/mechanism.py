@@ -57,7 +57,7 @@ from suoja.codelists import OTHER, TOTAL, UNKNOWN
 from suoja.dp.settings import DPSettings
 from suoja.errors import InternalError, UsageError
 from suoja.populations import POPULATIONS
-from suoja.tables import Cube, cell_key, compute_cubes, compute_tables
+from suoja.tables import Cube, cell_key, compute_cubes, compute_tables, population_units
 
 ALPHA = 0.05
 """Error bounds are stated at 95 %: a figure's noise is within the bound with probability 0.95."""
@@ -120,14 +120,16 @@ def contribution_bound(population: str, settings: DPSettings) -> int:
 
 def bound_units(frames: Mapping[str, pl.DataFrame], population: str, year: int,
                 dims: Sequence[str], settings: DPSettings,
-                domains: Mapping[str, tuple[str, ...]]) -> tuple[pl.DataFrame, int, int]:
+                domains: Mapping[str, tuple[str, ...]],
+                catalogue: Catalogue | None = None) -> tuple[pl.DataFrame, int, int]:
     """The population's rows, at most ``B`` per person, with fixed categories recoded.
 
     Returns the kept rows (``person_id`` and the cube dimensions), ``B`` and how many rows
     were dropped. Which rows are kept depends on the person's own rows only: events by
     rank (primary first) then event id, other rows by their codes.
     """
-    units = POPULATIONS[population](frames, year)
+    units = (population_units(population, frames, year, catalogue) if catalogue is not None
+             else POPULATIONS[population](frames, year))
     bound = contribution_bound(population, settings)
     order: list[str | pl.Expr] = ["person_id"]
     if population == EVENTS:
@@ -259,7 +261,7 @@ def measure_tables(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Cat
     out = {}
     for name, cube in recoded.items():
         units, bound, dropped = bound_units(frames, name, year, cube.dimensions, settings,
-                                            cube.domains)
+                                            cube.domains, catalogue)
         measures = tuple(_table_measure(spec, tables[spec.id], units, cube.dimensions, bound)
                          for spec in catalogue.tables_of(name))
         out[name] = PopulationMeasure(name, cube.dimensions, dict(cube.domains), measures,

@@ -144,6 +144,43 @@ class Facts:
             best = remainder if best is None else min(best, remainder)
         return best
 
+    def floor(self, table: str, **codes: str) -> int:
+        """The smallest value a cell can have as far as a reader of the tables can tell.
+
+        A published cell is its value. For a hidden one, each line of the table through it
+        with a published margin gives ``margin - published others - ceilings of hidden
+        others`` (a ceiling is ``Figure.bound``, itself from published margins), and a
+        hidden margin is at least the sum of its published parts; the largest of these, or
+        0. Only published figures enter, so a statement true for every value between the
+        floor and the ceiling is true for every value an outsider can deduce, and says
+        nothing the tables do not. Under noise nothing is bounded: 0.
+        """
+        figure = self.get(table, **codes)
+        if figure.value is not None:
+            return figure.value
+        if self.noisy:
+            return 0
+        spec = self.release.catalogue.table(table)
+        frame = self.release.tables[table]
+        best = 0
+        for dim in spec.dimensions:
+            others = {d: codes.get(d, TOTAL) for d in spec.dimensions if d != dim}
+            line = frame.filter(*[pl.col(d) == c for d, c in others.items()])
+            if codes.get(dim, TOTAL) == TOTAL:  # a margin: at least its published parts
+                best = max(best, int(line.filter(pl.col(dim) != TOTAL)["value"]
+                                     .drop_nulls().sum()))
+                continue
+            margin = self.get(table, **others)
+            if margin.value is None:
+                continue
+            rest = 0.0
+            for code in line[dim].to_list():
+                if code not in (TOTAL, codes[dim]):
+                    rest += self.get(table, **{**others, dim: code}).ceiling
+            if rest != math.inf:
+                best = max(best, margin.value - int(rest))
+        return best
+
     def items(self, table: str, dim: str, **fixed: str) -> list[Item]:
         """Every category of ``dim`` (margin excluded) in table order, with shares."""
         whole = self.get(table, **fixed)

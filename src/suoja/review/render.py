@@ -52,7 +52,11 @@ class ChartView:
 
 
 def content(release: ProtectedRelease) -> Content:
-    """Every fact and chart of the review, read from the published tables."""
+    """Every fact and chart of the review, read from the published tables.
+
+    Counts of distinct codes are said when the release holds them (``suoja.distinct``
+    publishes them, by their own rule, beside the protected tables).
+    """
     facts = Facts(release)
     return Content(facts, {
         "apps": sections.applications(facts),

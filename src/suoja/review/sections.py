@@ -111,11 +111,21 @@ def _citizenship(facts: Facts, table: str, **fixed: str) -> dict[str, Any]:
     items = facts.items(table, "citizenship", **fixed)
     codes = [i.code for i in items]
     return {
+        "citizenships": _distinct(facts, table),
         "leaders": facts.ranking(table, "citizenship", top=3, **fixed),
         "largest": facts.largest(table, "citizenship", top=3, **fixed),
         "finnish": item(facts, table, "citizenship", "FIN", **fixed) if "FIN" in codes else None,
         "other": item(facts, table, "citizenship", OTHER, **fixed) if OTHER in codes else None,
     }
+
+
+def _distinct(facts: Facts, table: str) -> Figure | None:
+    """The published count of distinct codes of ``table`` (None if none or withheld)."""
+    counts = [s.id for s in facts.release.catalogue.distinct if s.of == table]
+    if not counts or counts[0] not in facts.release.tables:
+        return None
+    figure = facts.get(counts[0])
+    return None if figure.hidden else figure
 
 
 def new_clients(facts: Facts) -> dict[str, Any]:
@@ -176,13 +186,25 @@ def _extra_events(facts: Facts, events: str, persons: str) -> Item | None:
 
 
 def _forms_by_sex(facts: Facts, table: str, **fixed: str) -> dict[str, list[str]]:
-    """Forms that mostly concern women and girls, or men and boys (published shares > 1/2)."""
+    """Forms that mostly concern women and girls, or men and boys.
+
+    A form is said to concern one sex mostly when that sex's share is above one half for
+    every value an outsider can deduce from the published figures: the sex's smallest
+    possible count (``Facts.floor``) exceeds the largest possible counts (ceilings) of the
+    other sexes together. With the split published this is its share above one half; with
+    it hidden, it is still said when the margins leave no other possibility (93 events of
+    sexual exploitation, at most 8 of them men's: at least 85 were women's).
+    """
     out: dict[str, list[str]] = {"women": [], "men": []}
+    sexes = (FEMALE, MALE, SEX_UNKNOWN)
     for form in facts.items(table, "form", **fixed):
+        cells = {sex: {**fixed, "form": form.code, "sex": sex} for sex in sexes}
+        ceilings = {sex: facts.get(table, **c).ceiling for sex, c in cells.items()}
         for key, sex in (("women", FEMALE), ("men", MALE)):
-            part = facts.get(table, **fixed, form=form.code, sex=sex)
-            ratio = share(part, form.figure)
-            if ratio is not None and ratio > 0.5 and (form.figure.value or 0) >= facts.threshold:
+            floor = facts.floor(table, **cells[sex])
+            others = sum(ceilings[s] for s in sexes if s != sex)
+            size = max(form.figure.value or 0, facts.floor(table, **fixed, form=form.code))
+            if floor > others and size >= facts.threshold:
                 out[key].append(form.code)
     return out
 
@@ -237,7 +259,23 @@ def year_end(facts: Facts) -> dict[str, Any]:
         "children": facts.get("clients_year_end", role="CHILD"),
         "women": item(facts, "clients_year_end", "sex", FEMALE, role="VICTIM"),
         **_citizenship(facts, "clients_year_end_citizenship"),
+        **_minors(facts),
     }
+
+
+MINORS_TABLE = "clients_year_end_minors"
+
+
+def _minors(facts: Facts) -> dict[str, Figure | None]:
+    """Victims at year end taken in as minors (the minors now and those of age since) and
+    those still minors: each only when published (or, for the first, when the published
+    figures give the sum)."""
+    if MINORS_TABLE not in facts.release.tables:
+        return {"taken_as_minors": None, "minors_now": None}
+    taken = facts.subtotal(MINORS_TABLE, "minor", ("MINOR", "MINOR_AT_START"))
+    now = facts.get(MINORS_TABLE, minor="MINOR")
+    return {"taken_as_minors": None if taken.hidden else taken,
+            "minors_now": None if now.hidden else now}
 
 
 def methods(facts: Facts) -> dict[str, Any]:
@@ -250,6 +288,7 @@ def methods(facts: Facts) -> dict[str, Any]:
     threshold = int(policy.dp.get("suppress_below", 0)) if dp else policy.min_count
     return {"threshold": threshold, "pool": list(policy.pool),
             "zeros_sensitive": policy.zeros == "sensitive", "dp": dp,
+            "distinct": any(s.id in release.tables for s in release.catalogue.distinct),
             "bounds": bounds, "epsilon": policy.dp.get("epsilon"),
             "yearly_cap": policy.dp.get("yearly_epsilon_cap")}
 

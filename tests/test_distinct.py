@@ -1,0 +1,120 @@
+"""Issue 15: counts of distinct citizenships, a figure of their own with their own rule."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from test_review import page_text, render, with_cells
+
+from suoja.distinct import Outsider, distinct_figure, with_distinct, withheld_because
+
+
+@pytest.fixture(scope="module")
+def release(embedded_release):
+    return embedded_release.release
+
+
+def _feasible(distinct: int, known: int, unknown: int, other: int, top: int) -> set[tuple]:
+    """Every (H, P) an outsider holds possible given the distinct count (brute force)."""
+    fewest = math.ceil(other / top) if other else 0
+    return {(h, p) for h, p in itertools.product(range(unknown + 1), range(other + 1))
+            if known + h + p == distinct and fewest <= p <= other and (p > 0 or other == 0)}
+
+
+def _one_country(other: int, pooled: int, top: int) -> set[int]:
+    """The counts one of ``pooled`` countries can have when they share ``other`` persons."""
+    return {x for x in range(1, top + 1)
+            if pooled - 1 <= other - x <= top * (pooled - 1)}
+
+
+@pytest.mark.parametrize("top", [2, 4])
+def test_rule_reveals_nothing_about_any_cell_when_it_publishes(top):
+    """Brute force over small tables: whenever the rule publishes, the hidden listed cells
+    may still be zero or not in every combination, and one pooled country's possible counts
+    are those it has without the figure, even for an outsider who knows every listed cell."""
+    published = 0
+    for known, unknown, other in itertools.product(range(3), range(4), range(10)):
+        fewest = math.ceil(other / top) if other else 0
+        prior_country = set().union(*(_one_country(other, p, top)
+                                      for p in range(max(fewest, 1), other + 1)))
+        for h_true, p_true in itertools.product(range(unknown + 1), range(fewest, other + 1)):
+            if other and p_true == 0:
+                continue
+            distinct, listed = known + h_true + p_true, known + h_true
+            why = withheld_because(distinct, listed, Outsider(known, unknown, other, top))
+            if why is not None:
+                continue
+            published += 1
+            holes = {h for h, _ in _feasible(distinct, known, unknown, other, top)}
+            assert holes == set(range(unknown + 1)), (known, unknown, other, h_true, p_true)
+            if other:
+                assert _one_country(other, p_true, top) == prior_country
+    assert published > 0
+
+
+def test_every_pooled_country_with_one_person_is_withheld():
+    """D - S = T: each country of Other countries would have exactly one person."""
+    assert withheld_because(10 + 7, 10, Outsider(10, 0, 7, 4)) is not None
+    assert withheld_because(10 + 4, 10, Outsider(10, 0, 7, 4)) is None
+
+
+def test_hidden_other_countries_withholds():
+    assert withheld_because(20, 10, Outsider(10, 0, None, 4)) is not None
+
+
+def test_embedded_new_clients_have_fifty_citizenships(release):
+    spec = release.catalogue.table("new_clients_citizenships")
+    assert distinct_figure(release, spec) == (50, None)
+    assert with_distinct(release).tables["new_clients_citizenships"]["value"][0] == 50
+
+
+def test_embedded_finland_thirty_one_is_withheld(release):
+    """31 citizenships among 141 persons exploited in Finland: with 12 listed countries and
+    19 persons in Other countries it would say every one of those 19 is the only one of
+    their country, and that no listed country is empty: withheld, and logged."""
+    spec = release.catalogue.table("finland_victims_citizenships")
+    value, why = distinct_figure(release, spec)
+    assert value == 31 and why is not None
+    done = with_distinct(release)
+    assert done.tables["finland_victims_citizenships"]["value"][0] is None
+    log = done.restricted.log.filter(done.restricted.log["rule"] == "distinct")
+    assert log["table"].to_list() == ["finland_victims_citizenships"]
+    assert log["original"].to_list() == [31]
+
+
+def test_finland_withheld_even_with_every_listed_country_published(release):
+    """The case D - S = T: publish every listed Finland cell; 31 still says each of the 19
+    in Other countries is alone: withheld."""
+    cells = release.restricted.cells["new_clients"]
+    rows = cells.filter(cells["table"] == "finland_victims_citizenship")
+    truth = {(r["citizenship"],): r["value"] for r in rows.iter_rows(named=True)
+             if r["citizenship"] not in ("_T", "_O")}
+    shown = with_cells(release, "finland_victims_citizenship", truth)
+    assert distinct_figure(shown, shown.catalogue.table("finland_victims_citizenships"))[1]
+
+
+def test_review_says_the_new_clients_citizenships(release, tmp_path):
+    pages = {lang: page_text(h)
+             for lang, h in render(with_distinct(release), tmp_path).items()}
+    assert "Between them, the new clients held 50 different citizenships." in pages["en"]
+    assert "Uusilla asiakkailla oli yhteensä 50 eri kansalaisuutta." in pages["fi"]
+    assert "De nya klienterna hade sammanlagt 50 olika medborgarskap." in pages["sv"]
+    assert "exploited in Finland held" not in pages["en"]
+    assert "held 31" not in pages["en"] and "yhteensä 31 eri" not in pages["fi"]
+    assert "The number of different citizenships is a figure of its own" in pages["en"]
+    assert "Eri kansalaisuuksien määrä on oma lukunsa" in pages["fi"]
+    assert "Antalet olika medborgarskap är en uppgift för sig" in pages["sv"]
+
+
+def test_review_leaves_out_the_count_when_other_countries_is_hidden(release, tmp_path):
+    hidden = with_distinct(with_cells(release, "new_clients_citizenship", {("_O",): None}))
+    assert hidden.tables["new_clients_citizenships"]["value"][0] is None
+    en = page_text(render(hidden, tmp_path, ("en",))["en"])
+    assert "new clients held" not in en
+
+
+def test_review_without_the_distinct_step_says_nothing_of_it(release, tmp_path):
+    en = page_text(render(release, tmp_path, ("en",))["en"])
+    assert "different citizenships" not in en
