@@ -51,7 +51,6 @@ def test_parquet_and_excel_read_like_csv(tmp_path: Path, tiny_register: Path) ->
             if fmt == "parquet":
                 frame.write_parquet(folder / f"{name}.parquet")
             else:
-                pytest.importorskip("xlsxwriter")
                 frame.write_excel(folder / f"{name}.xlsx")
         again = read_register(folder).frames
         for name, frame in frames.items():

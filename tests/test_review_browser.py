@@ -35,7 +35,7 @@ IMAGES = """return Array.from(document.images).map(i => {
 @pytest.fixture(scope="module")
 def browser():
     """Headless chromium driven through chromedriver, with a fresh profile."""
-    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium import webdriver  # declared in the test extra: never skipped
     from selenium.webdriver.chrome.service import Service
 
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
@@ -82,7 +82,7 @@ def test_review_loads_in_a_real_browser(browser, review_dir, lang):  # noqa: F81
 
 @pytest.mark.slow
 def test_review_as_pdf(release: ProtectedRelease, tmp_path):  # noqa: F811
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf  # declared in the test extra: never skipped
     paths = write_review(release, tmp_path)
     expected = {"fi": ("1\u00a0634", "Muut maat"), "sv": ("1\u00a0634", "Övriga länder"),
                 "en": ("1,634", "Other countries")}

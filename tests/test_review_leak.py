@@ -103,11 +103,19 @@ def test_linked_tables_do_not_give_away_the_finnish_client_abroad(release):  # n
     """
     all_new = release.published("new_clients_citizenship", citizenship="FIN")
     in_finland = release.published("finland_victims_citizenship", citizenship="FIN")
+    small = range(1, release.policy.min_count)
+    # From the two published figures alone, when both are published:
     if all_new is not None and in_finland is not None:
-        difference = all_new - in_finland
-        assert difference == 0 or difference >= release.policy.min_count, (
+        assert all_new - in_finland not in small, (
             f"open/ publishes {all_new} Finnish new clients and {in_finland} exploited in "
-            f"Finland: {difference} exploited only abroad can be computed")
+            f"Finland: {all_new - in_finland} exploited only abroad can be computed")
+    # In every case, the range of the difference given everything published:
+    audit = release.restricted.audit
+    found = audit.filter((pl.col("table") == "finland_victims_citizenship[in_finland=N]")
+                         & (pl.col("key") == "citizenship=FIN"))
+    assert found.height == 1, "the audit ranges the Finns exploited only abroad"
+    lo, hi = found["lo"][0], found["hi"][0]
+    assert found["ok"][0] and not (lo in small and hi is not None and hi in small), (lo, hi)
 
 
 # ---- every number printed is published or computed from published values ----

@@ -234,6 +234,10 @@ def publish(
         typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
                    f"{result.hidden} not published; the audit found no hidden or derivable "
                    f"cell an outsider can narrow down ({result.audit.height} checked).")
+        from suoja.loss import summary
+        from suoja.release import release_loss
+
+        typer.echo(f"  {summary(release_loss(result.release))}")
         earlier = result.earlier_releases
         if year - 1 in earlier:
             typer.echo(f"  earlier releases taken as known: {', '.join(map(str, earlier))}")

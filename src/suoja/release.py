@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from suoja._jsonstat import dataset
 from suoja.catalogue import TableSpec
 from suoja.codelists import LANGUAGES
@@ -96,13 +98,27 @@ def write_open(release: ProtectedRelease, folder: Path) -> list[Path]:
     return [*paths, package]
 
 
+def release_loss(release: ProtectedRelease) -> pl.DataFrame:
+    """The loss of a suppression release per table (``suoja.loss``)."""
+    from suoja.loss import loss_table
+
+    return loss_table(release.restricted.log,
+                      {spec.id: release.tables[spec.id].height
+                       for spec in release.catalogue.tables if spec.id in release.tables})
+
+
 def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
-    """``restricted/``: the suppression log and the audit, readable by the owner only."""
+    """``restricted/``: the suppression log, the loss per table (``loss.csv``) and the
+    audit, readable by the owner only."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, OWNER_ONLY_DIR)
     log = folder / "suppression_log.csv"
     release.restricted.log.write_csv(log)
     paths = [log]
+    if release.policy.mode != "dp":
+        loss = folder / "loss.csv"
+        release_loss(release).write_csv(loss)
+        paths.append(loss)
     if release.restricted.audit is not None:
         audit = folder / "audit.json"
         audit.write_text(json.dumps(release.restricted.audit.to_dicts(), indent=1,

@@ -74,10 +74,16 @@ def _secondary_reason(namer: _Namer, form: int, row: int, state: State, unit: Un
     what = namer.name(target)
     if relation is None:
         tables = sorted({namer.tables[row], namer.tables[target]})
-        text = (
-            f"hidden so that {what} cannot be computed from the other published figures "
-            f"of {' and '.join(tables)}"
-        )
+        # A table id with brackets (T[dim=code]) names cells no table shows: the rest of
+        # a slice, computed as a difference (suoja.tables.implicit_cells).
+        shown = [t for t in tables if "[" not in t]
+        derived = [t for t in tables if "[" in t]
+        text = f"hidden so that {what} cannot be computed from the other published figures"
+        if shown:
+            text += f" of {' and '.join(shown)}"
+        if derived:
+            text += (f"{' and' if shown else ''} from the cells derived as a difference "
+                     f"({', '.join(derived)})")
     elif namer.has(cause.target, relation.total):
         text = (
             f"hidden so that {what} cannot be computed by adding up {namer.name(row)} "

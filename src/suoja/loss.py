@@ -1,0 +1,57 @@
+"""The information loss of a suppression pattern, per table and in all.
+
+Every hidden cell costs a reader something. The loss is reported against the primaries
+alone (what the threshold rule hides in any case), so that what secondary suppression
+adds is visible: cells and persons (units) hidden, per table and for the release.
+Pooled categories are counted apart: they are not hidden, only shown as ``_O``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+LOSS_SCHEMA = {"table": pl.String, "cells": pl.Int64, "primary": pl.Int64,
+               "secondary": pl.Int64, "hidden": pl.Int64, "primary_units": pl.Int64,
+               "secondary_units": pl.Int64, "hidden_units": pl.Int64, "pooled": pl.Int64}
+"""One row per table (and ``_T`` for the release): cells published or hidden (``cells``),
+hidden cells by rule, the units (persons, events, ...) in them, and pooled categories."""
+
+
+def loss_table(log: pl.DataFrame, cells: dict[str, int]) -> pl.DataFrame:
+    """The loss of a release from its suppression log.
+
+    Args:
+        log: ``restricted/suppression_log.csv`` as a frame (``table``, ``original``,
+            ``rule``: primary, secondary, pooled, ...).
+        cells: The number of cells of each table.
+
+    Returns:
+        ``LOSS_SCHEMA`` rows, one per table in ``cells`` order and a last ``_T`` row.
+        Units in a cell count once per table (a margin and its inner cells both count).
+    """
+    def count(rule: str) -> pl.Expr:
+        return (pl.col("rule") == rule).sum().cast(pl.Int64)
+
+    def units(rule: str) -> pl.Expr:
+        return pl.col("original").filter(pl.col("rule") == rule).sum().cast(pl.Int64)
+
+    per = log.group_by("table").agg(
+        count("primary").alias("primary"), count("secondary").alias("secondary"),
+        units("primary").alias("primary_units"), units("secondary").alias("secondary_units"),
+        count("pooled").alias("pooled"))
+    frame = pl.DataFrame({"table": list(cells), "cells": list(cells.values())},
+                         schema={"table": pl.String, "cells": pl.Int64})
+    frame = frame.join(per, on="table", how="left").fill_null(0).with_columns(
+        (pl.col("primary") + pl.col("secondary")).alias("hidden"),
+        (pl.col("primary_units") + pl.col("secondary_units")).alias("hidden_units"))
+    total = frame.drop("table").sum().with_columns(pl.lit("_T").alias("table"))
+    return pl.concat([frame, total.select(frame.columns)]).select(list(LOSS_SCHEMA)) \
+        .cast(LOSS_SCHEMA)
+
+
+def summary(loss: pl.DataFrame) -> str:
+    """One sentence on the release's loss (the ``_T`` row)."""
+    t = loss.filter(pl.col("table") == "_T").row(0, named=True)
+    return (f"hidden: {t['hidden']} of {t['cells']} cells ({t['primary']} primary, "
+            f"{t['secondary']} secondary), {t['hidden_units']} units in them "
+            f"({t['primary_units']} by the primaries alone)")
