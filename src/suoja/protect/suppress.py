@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 
 from suoja.protect.defend import Defender
+from suoja.protect.gauss import Progress
+from suoja.protect.large import gauss_protect, uses_gauss
 from suoja.protect.model import Hierarchies, LinearModel, ZeroBox, build_model
 from suoja.protect.optimal import optimal_pattern
 from suoja.protect.primary import (
@@ -74,13 +76,23 @@ def _forced_reasons(model: LinearModel, forced: pl.DataFrame | None) -> dict[int
     return dict(zip(found["__form"].to_list(), found["reason"].to_list(), strict=True))
 
 
+def _cost(defender: Defender, state: State) -> float:
+    return float(defender.weights[state.hidden].sum())
+
+
 def choose_pattern(
-    model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None
+    model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None,
+    progress: Progress | None = None,
 ) -> tuple[State, np.ndarray, dict[int, int]]:
     """Hide the primary forms and enough others; returns the state, primaries, single map.
 
     ``forced`` (``table``, ``key``, ``up``, ``down``) names cells that must be hidden too,
-    able to move at least ``up`` and ``down`` units without an outsider noticing."""
+    able to move at least ``up`` and ``down`` units without an outsider noticing.
+    ``progress(stage, done, total)`` is called now and then by the large-table method.
+
+    The method follows ``rules.method``; the heuristic hands over to Gaussian elimination
+    above ``LARGE_FORMS`` forms, and the optimal method keeps the heuristic's pattern when
+    its own is not cheaper (so it never hides more, by cost)."""
     facts = form_facts(model)
     values = facts["value"]
     relations = find_relations(model.cells, model.dimensions)
@@ -95,14 +107,38 @@ def choose_pattern(
     state.need_reasons = _forced_reasons(model, forced)
     must = np.zeros(len(values), dtype=bool)
     must[list(state.need)] = True
-    for stage in _stages(rules):
-        primary = primary_forms(model, values, stage, single)
+    primary = primary_forms(model, values, rules, single)
+    if uses_gauss(rules, len(values)):
         state.hidden |= primary | must
+        gauss_protect(defender, state, rules, progress)
+        return state, primary, single
+    if rules.method == "optimal":
+        fallback = _grow(defender, _fresh(state), model, values, replace(rules,
+                         method="heuristic"), single, must)
+    _grow(defender, state, model, values, rules, single, must)
+    if rules.method == "optimal" and _cost(defender, fallback) < _cost(defender, state) - 1e-9:
+        return fallback, primary, single
+    return state, primary, single
+
+
+def _fresh(state: State) -> State:
+    """An empty pattern with the same values and needs."""
+    other = State(values=state.values, hidden=np.zeros(len(state.values), dtype=bool))
+    other.need, other.need_reasons = dict(state.need), dict(state.need_reasons)
+    return other
+
+
+def _grow(
+    defender: Defender, state: State, model: LinearModel, values: np.ndarray,
+    rules: SuppressionRules, single: dict[int, int], must: np.ndarray,
+) -> State:
+    """The suppress-attack-add loop, threshold stage by stage (heuristic and optimal)."""
+    for stage in _stages(rules):
+        state.hidden |= primary_forms(model, values, stage, single) | must
         if rules.method == "optimal":
             optimal_pattern(defender, state, stage)
         secure(defender, state, stage)
-    primary = primary_forms(model, values, rules, single)
-    return state, primary, single
+    return state
 
 
 def protect(
@@ -115,8 +151,14 @@ def protect(
     unit: str | tuple[str, str] = "person",
     structural: Sequence[ZeroBox] = (),
     forced: pl.DataFrame | None = None,
+    progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Choose which cells to hide so that no hidden cell can be computed.
+
+    The method follows ``rules.method`` (see ``SuppressionRules``): above
+    ``suoja.protect.rules.LARGE_FORMS`` distinct cells the heuristic hands over to
+    secondary suppression by Gaussian elimination (Langsrud 2024, as in Statistics
+    Norway's GaussSuppression), which finishes on tables of tens of thousands of cells.
 
     Args:
         cells: The cells frame (``table``, ``key``, one column per dimension, ``value``)
@@ -130,6 +172,7 @@ def protect(
         structural: Structural zeros from the declared facts (``suoja.protect.knowledge``).
         forced: Cells that must be hidden as well (``table``, ``key``, ``up``, ``down``):
             cells an outsider could use beside other populations or earlier releases.
+        progress: Optional callback ``progress(stage, done, total)`` for long runs.
 
     Returns:
         The cells sorted by table and key with ``status`` (published, primary or
@@ -139,8 +182,9 @@ def protect(
     Raises:
         ValueError: Malformed input.
         ProtectionError: Grand totals may not be hidden and nothing else protects a cell.
+        SolverLimitError: A work limit ran out before singleton protection was settled.
     """
     rules = rules or SuppressionRules()
     model = _model(cells, domains, finest, hierarchies, rules, structural)
-    state, primary, single = choose_pattern(model, rules, forced)
+    state, primary, single = choose_pattern(model, rules, forced, progress)
     return describe(model, state, primary, single, rules, unit)
