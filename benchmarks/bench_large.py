@@ -181,7 +181,7 @@ def run_tau(name: str, problem, method: str, limit: float) -> None:
     cells, domains, _, _ = problem
     with tempfile.TemporaryDirectory() as folder:
         out = str(Path(folder) / "result.parquet")
-        child = multiprocessing.get_context("fork").Process(
+        child = multiprocessing.get_context("spawn").Process(
             target=_tau_child, args=(problem, method, folder, out))
         start = time.perf_counter()
         child.start()
@@ -193,7 +193,7 @@ def run_tau(name: str, problem, method: str, limit: float) -> None:
             _record(f"tau-ARGUS {method}", name, "same", None, took, problem, SAME,
                     f"stopped after {limit:.0f} s")
             return
-        if not Path(out).exists():
+        if not Path(out).exists():  # a crash or an error inside tau-ARGUS
             _record(f"tau-ARGUS {method}", name, "same", None, took, problem, SAME,
                     f"failed (exit {child.exitcode})")
             return
@@ -226,7 +226,7 @@ def main() -> None:
     parser.add_argument("--no-tau", action="store_true", help="skip tau-ARGUS")
     args = parser.parse_args()
     tau = not args.no_tau and ensure_pytauargus()
-    print(" | ".join(HEADER))
+    print(" | ".join(HEADER), flush=True)
     a = table_a()
     run_suoja("a (2 862)", a, SAME, "gauss", "same")
     run_suoja("a (2 862)", a, SAME, "heuristic", "same")
