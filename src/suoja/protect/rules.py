@@ -59,6 +59,10 @@ class SuppressionRules:
             the method of Statistics Norway's GaussSuppression; see
             ``suoja.protect.gauss``), which finishes on tables of tens of thousands of
             cells; the heuristic switches to it above ``LARGE_FORMS`` distinct cells.
+            It guarantees that no hidden cell can be computed exactly (over the
+            rationals); the width of ranges (``interval``) is left to the audit, and
+            cells forced with a required movement (``protect(forced=...)``) send the
+            table to the suppress-attack-add loop instead.
         protect_grand_total: Grand totals (a table's all-total cell) are always the
             last resort of secondary suppression. When True they are never chosen:
             if nothing else can protect a cell, protect raises ProtectionError.

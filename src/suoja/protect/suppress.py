@@ -108,7 +108,9 @@ def choose_pattern(
     must = np.zeros(len(values), dtype=bool)
     must[list(state.need)] = True
     primary = primary_forms(model, values, rules, single)
-    if uses_gauss(rules, len(values)):
+    # Forced cells must be able to move by given amounts, which only the certificates of
+    # the suppress-attack-add loop guarantee: the elimination sees exact disclosure only.
+    if uses_gauss(rules, len(values)) and not state.need:
         state.hidden |= primary | must
         gauss_protect(defender, state, rules, progress)
         return state, primary, single
