@@ -38,11 +38,11 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import lsqr
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _large_tables import table_a, table_b  # noqa: E402
+from _large_tables import table_a, table_b
 
-from suoja.protect import SuppressionRules, protect  # noqa: E402
-from suoja.protect.audit import audit  # noqa: E402
-from suoja.protect.audit_linear import audit_linear  # noqa: E402
+from suoja.protect import SuppressionRules, protect
+from suoja.protect.audit import audit
+from suoja.protect.audit_linear import audit_linear
 
 SAME = SuppressionRules(threshold=5, singleton_protection=False, interval="exact")
 FULL = SuppressionRules(threshold=5, singleton_protection=True, interval="threshold")
@@ -116,7 +116,7 @@ def _figures(result: pl.DataFrame) -> tuple[int, int, int]:
 
 
 def _audit(result: pl.DataFrame, problem, rules: SuppressionRules) -> tuple[float, str]:
-    cells, domains, finest, hierarchies = problem
+    cells, domains, _finest, hierarchies = problem
     public = result.select("table", "key", *domains, "published")
     start = time.perf_counter()
     if cells.height > 10_000:

@@ -159,7 +159,7 @@ def test_gauss_pattern_passes_a_numpy_rank_check_on_3d_tables(seed):
 def test_linear_audit_flags_a_computable_cell():
     """Publishing the other cells of a row makes the hidden one computable."""
     counts = np.array([[2, 7, 9], [8, 6, 5]])
-    cells, domains, finest = table_2d(counts)
+    cells, domains, _finest = table_2d(counts)
     public = cells.with_columns(
         pl.when(pl.col("key") == "r=r0;c=c0").then(None).otherwise(pl.col("value"))
         .alias("published"))

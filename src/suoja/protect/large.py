@@ -13,8 +13,7 @@ import numpy as np
 
 from suoja.errors import SolverLimitError
 from suoja.protect.defend import Defender
-from suoja.protect.gauss import CannotProtect, GaussResult, Progress, gauss_pattern
-from suoja.protect.gauss import singleton_links
+from suoja.protect.gauss import CannotProtect, GaussResult, Progress, gauss_pattern, singleton_links
 from suoja.protect.rules import LARGE_FORMS, SuppressionRules
 from suoja.protect.secure import Cause, ProtectionError, State
 
