@@ -246,3 +246,30 @@ def test_the_filling_oracle_sees_a_lone_hidden_cell():
     cells = cells.sort("table", "key")
     hidden = (cells["key"] == "r=r0;c=c0").to_numpy()
     assert safe_by_fillings(cells, hidden, counts.shape) is False
+
+
+def _covers(cells: pl.DataFrame, outer: int, inner: int) -> bool:
+    """Whether cell ``outer`` contains cell ``inner`` (codes equal or ``_T``)."""
+    a, b = cells.row(outer, named=True), cells.row(inner, named=True)
+    return all(a[d] in ("_T", b[d]) for d in ("r", "c"))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(counts=small_tables)
+def test_gauss_singleton_protection_by_integer_fillings(counts):
+    """The unit alone in a hidden cell still finds two values for every other hidden cell
+    (except a cell inside its own, or one holding only it)."""
+    cells, domains, finest = table_2d(counts)
+    cells = cells.sort("table", "key")
+    rules = replace(EXACT, method="gauss", singleton_protection=True)
+    hidden = _hidden(protect(cells, domains, finest, rules=rules))
+    cube = fillings(cells, hidden, *counts.shape)
+    assume(cube is not None)
+    values = cell_values(cube, cells)
+    truth = cells["value"].to_numpy()
+    for s in np.flatnonzero(hidden & (truth == 1)):
+        seen = values[values[:, s] == 1]
+        for h in np.flatnonzero(hidden):
+            if h == s or _covers(cells, s, h) or (_covers(cells, h, s) and truth[h] == 1):
+                continue
+            assert seen[:, h].max() > seen[:, h].min(), (s, h)
