@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from suoja.protect.local import LocalRanges
-from suoja.protect.model import Hierarchies, LinearModel, _combo_values, public_model
+from suoja.protect.model import Hierarchies, LinearModel, public_model
 from suoja.protect.ranges import Attacker
 from suoja.protect.rules import SuppressionRules
 
@@ -65,46 +65,23 @@ def _hidden_forms(model: LinearModel) -> np.ndarray:
     return hidden.to_numpy()
 
 
-def witness_point(model: LinearModel, known: np.ndarray, finest: pl.DataFrame) -> np.ndarray:
-    """The variables' values in ``finest`` (one integer solution), checked against every
-    published figure.
-
-    Raises:
-        ValueError: The witness is malformed or does not add up to a published figure.
-    """
-    shape = tuple(int(a.max()) + 1 for a in model.atom_of_leaf)
-    combo = _combo_values(finest, model.dimensions, model.atom_of_leaf)
-    flat = np.ravel_multi_index(tuple(model.combo_atoms.T), shape)
-    point = np.bincount(model.combo_var, weights=combo[flat], minlength=model.n_vars)
-    published = ~np.isnan(known)
-    if (np.abs(model.forms[published] @ point - known[published]) > 0.5).any():
-        raise ValueError("the witness counts do not add up to the published figures")
-    return point
-
-
 def form_ranges(
     model: LinearModel,
     known: np.ndarray,
     rules: SuppressionRules,
     exact_ranges: bool | None = True,
-    point: np.ndarray | None = None,
 ) -> tuple[dict[int, tuple[float, float]], set[int]]:
     """Ranges of every hidden form given the ``known`` values (see ``audit``).
-
-    ``point`` is an integer solution of the published figures to move from (found by a
-    MIP when not given; on a system of ten thousand unknowns that can take minutes).
 
     Returns:
         The ranges, and the forms whose range is only an inner bound.
     """
     attacker = Attacker(model.forms, known, rules.time_limit)
-    if point is not None:
-        attacker.seed(point)
     forms = [f for f in _hidden_forms(model).tolist() if np.isnan(known[f])]
     big = {lab for lab, c in attacker.components.items() if len(c.cols) > BIG_COMPONENT}
     if exact_ranges or (exact_ranges is None and not big):
         return {f: attacker.range(f) for f in forms}, set()
-    local = LocalRanges(model, known, attacker.point() if point is None else point)
+    local = LocalRanges(model, known, attacker.point())
     ranges, inner = {}, set()
     for f in forms:
         if attacker.component_of(f) & big:
@@ -133,7 +110,6 @@ def audit(
     rules: SuppressionRules | None = None,
     *,
     exact_ranges: bool | None = None,
-    witness: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The range an outsider can deduce for every hidden cell, and whether it passes.
 
@@ -148,11 +124,6 @@ def audit(
             moving only nearby cells when that range already passes (the true range
             is at least as wide; the finding says "at least"); exact ranges otherwise.
             None (default): exact unless such a large system exists.
-        witness: Optional finest counts (one column per dimension and ``value``) that
-            agree with every published figure, such as the true ones: the integer
-            solution the quick ranges move from. The audit checks that it adds up and
-            otherwise ignores it; without it a MIP must find one, which on a system of
-            ten thousand unknowns can outlast the time limit (SolverLimitError).
 
     Returns:
         One row per hidden cell: table, key, lo, hi (null when unbounded), exact, ok and
@@ -164,8 +135,7 @@ def audit(
     rules = rules or SuppressionRules()
     model = public_model(cells_published, domains, hierarchies)
     known = known_values(model)
-    point = None if witness is None else witness_point(model, known, witness)
-    ranges, inner = form_ranges(model, known, rules, exact_ranges, point)
+    ranges, inner = form_ranges(model, known, rules, exact_ranges)
     rows = []
     hidden = model.cells.filter(pl.col("published").is_null())
     for table, key, form in hidden.select("table", "key", "__form").iter_rows():

@@ -230,13 +230,6 @@ class Attacker:
                 x[comp.cols] = comp.point()
         return x
 
-    def seed(self, point: np.ndarray) -> None:
-        """Start every component from a known integer solution (full length): bounds
-        the MIP cannot settle in time fall back to it (a narrower, stricter range)."""
-        for comp in self.components.values():
-            if comp.known is None:
-                comp._remember(point[comp.cols])
-
     def component_of(self, form: int) -> set[int]:
         """Components holding the free variables of ``form``."""
         f = self.forms
