@@ -23,7 +23,7 @@ def test_defaults():
         ("threshold", 2.5, "an integer of 1 or more"),
         ("threshold", True, "an integer of 1 or more"),
         ("interval", "wide", "exact, threshold"),
-        ("method", "magic", "heuristic, optimal"),
+        ("method", "magic", "heuristic, optimal, gauss"),
         ("zeros_sensitive", "yes", "True, False"),
         ("singleton_protection", 1, "True, False"),
         ("protect_grand_total", None, "True, False"),

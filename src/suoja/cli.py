@@ -329,13 +329,21 @@ def protect(
 
         suoja protect regions.csv --count persons --hierarchy region=regions.hrc
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
     from suoja.generic import protect_csv
 
-    with user_errors(debug):
+    with user_errors(debug), Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("protect", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
         folder_argument(out, "--out (the output folder)")
         result = protect_csv(table, count=count, dims=dims, hierarchies=hierarchy or [],
                              margins_given=margins_given, policy_path=policy, out=out,
-                             force=force)
+                             force=force, progress=progress)
     typer.echo(f"Protected {result.cells} cells of {table}: {result.primary} primary, "
                f"{result.secondary} secondary suppressions; audit passed.")
     typer.echo(f"  table:      {result.table_path}")

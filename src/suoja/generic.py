@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -17,6 +18,10 @@ from suoja._table_input import COUNT, Hierarchy, UserTable, read_table
 from suoja._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, RESTRICTED, atomic_folder
 from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import read_policy
+
+if TYPE_CHECKING:
+    from suoja.protect.gauss import Progress
+    from suoja.protect.rules import SuppressionRules
 
 
 @dataclass(frozen=True)
@@ -80,17 +85,32 @@ def _write(table: UserTable, result: pl.DataFrame, folder: Path) -> tuple[Path, 
     return table_path, log_path
 
 
+def _audit(public: pl.DataFrame, domains: dict[str, list[str]],
+           parents: dict[str, dict[str, str]], rules: SuppressionRules) -> pl.DataFrame:
+    """The full audit (integer ranges, the interval rule); above ``LARGE_FORMS`` cells the
+    linear one (exact disclosure by rank), which scales to tens of thousands of cells."""
+    from suoja.protect.audit import audit
+    from suoja.protect.audit_linear import audit_linear
+    from suoja.protect.rules import LARGE_FORMS
+
+    if public.height > LARGE_FORMS:
+        return audit_linear(public, domains, parents)
+    return audit(public, domains, parents, rules)
+
+
 def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[str],
                 margins_given: bool, policy_path: Path | None, out: Path | None,
-                force: bool) -> ProtectedTable:
+                force: bool, progress: Progress | None = None) -> ProtectedTable:
     """Protect one CSV frequency table and write it with its log (atomically).
 
     Every column name works: the table is protected under private names and written back
     under the user's. The published value and status columns are ``value`` and ``status``,
     unless a dimension has that name (then the count's name and ``obs_status``).
+    Tables of more than ``suoja.protect.rules.LARGE_FORMS`` cells are protected by
+    Gaussian elimination and audited for exact disclosure by rank (``audit_linear``).
+    ``progress(stage, done, total)`` is called now and then.
     """
     from suoja.audit import published_only
-    from suoja.protect.audit import audit
     from suoja.protect.cube import TOTAL
     from suoja.protect.generic import protect_frequency_table
 
@@ -103,13 +123,16 @@ def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[s
     parents = {names[d]: h.parents for d, h in files.items()}
     try:
         result = protect_frequency_table(table.frame, table.private_dims, COUNT, parents,
-                                         margins_given, rules, row_offset=2)
+                                         margins_given, rules, row_offset=2,
+                                         progress=progress)
     except ValueError as e:
         raise UsageError(f"{path}: {table.public(str(e))}") from None
     public = published_only(result.rename({COUNT: "value"}))
     domains = {d: sorted(set(result[d]) - {TOTAL, *parents.get(d, {}).values()})
                for d in table.private_dims}
-    checked = audit(public, domains, parents, rules)
+    if progress is not None:
+        progress("audit", 0, 1)
+    checked = _audit(public, domains, parents, rules)
     if checked.height and not checked["ok"].all():
         raise ReleaseRefused(f"{path}: the audit found a hidden cell an outsider can narrow "
                              "down too far; nothing was written")

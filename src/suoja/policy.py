@@ -33,6 +33,8 @@ class Policy:
     dp: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
     source: str = "built-in"
+    work_limit: int | None = None
+    """Elementary steps the Gaussian elimination may take (``secondary.work_limit``)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.min_count, bool) or not isinstance(self.min_count, int) \
@@ -63,7 +65,8 @@ class Policy:
             return SuppressionRules(threshold=self.min_count,
                                     zeros_sensitive=self.zeros == "sensitive",
                                     singleton_protection=self.singletons,
-                                    interval=self.interval, method=self.method)
+                                    interval=self.interval, method=self.method,
+                                    work_limit=self.work_limit)
         except ValueError as e:
             raise PolicyError(f"secondary: {e}") from None
 
@@ -106,7 +109,8 @@ def read_policy(path: Path | None = None) -> Policy:
     pooling = raw.get("pooling", {})
     check_keys(pooling, "pooling", {"dimensions"}, set(), PolicyError)
     secondary = raw.get("secondary", {})
-    check_keys(secondary, "secondary", {"method", "singletons", "interval"}, set(), PolicyError)
+    check_keys(secondary, "secondary", {"method", "singletons", "interval", "work_limit"}, set(),
+               PolicyError)
     privacy = raw.get("privacy", {})
     check_keys(privacy, "privacy", {"mode", "ledger"}, set(), PolicyError)
     policy = Policy(
@@ -121,6 +125,7 @@ def read_policy(path: Path | None = None) -> Policy:
         dp=dict(raw.get("dp", {})),
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         source=str(path),
+        work_limit=secondary.get("work_limit"),
     )
     policy.suppression_rules()
     if policy.mode == "dp" or policy.dp:

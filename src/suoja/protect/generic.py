@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from suoja.protect.cube import TOTAL, Dimension
+from suoja.protect.gauss import Progress
 from suoja.protect.rules import SuppressionRules
 from suoja.protect.suppress import protect
 
@@ -135,6 +136,7 @@ def protect_frequency_table(
     rules: SuppressionRules | None = None,
     *,
     row_offset: int = 1,
+    progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Protect one frequency table of any shape.
 
@@ -188,5 +190,6 @@ def protect_frequency_table(
     cells = table.rename({count: "value"}).select("table", "key", *dims, "value")
     finest = leaves.group_by(dims).agg(pl.col(count).sum().alias("value"))
     domains = {d.name: list(d.leaves) for d in dimensions}
-    result = protect(cells, domains, finest.filter(pl.col("value") > 0), hierarchies, rules)
+    result = protect(cells, domains, finest.filter(pl.col("value") > 0), hierarchies, rules,
+                     progress=progress)
     return result.rename({"value": count})

@@ -7,8 +7,14 @@ from dataclasses import dataclass
 INTERVALS: tuple[str, ...] = ("exact", "threshold")
 """How wide the range an outsider can deduce for a hidden cell must be."""
 
-METHODS: tuple[str, ...] = ("heuristic", "optimal")
-"""How secondary cells are chosen: ``heuristic`` (fast, any size) or ``optimal`` (MIP)."""
+METHODS: tuple[str, ...] = ("heuristic", "optimal", "gauss")
+"""How secondary cells are chosen: ``heuristic`` (suppress-attack-add; Gaussian elimination
+above ``LARGE_FORMS``), ``optimal`` (MIP, never costlier than the heuristic) or ``gauss``
+(Gaussian elimination at any size)."""
+
+LARGE_FORMS = 8_000
+"""Above this many distinct cells (forms) the heuristic hands over to Gaussian
+elimination: its per-cell linear programmes would take many minutes there."""
 
 
 def _check_choice(field: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -47,12 +53,25 @@ class SuppressionRules:
             programme for the fewest hidden cells when the problem is small (primary
             cells x variables up to 60 000) and solved within ``time_limit``; otherwise,
             and for singleton protection, the same loop as the heuristic (without the
-            threshold stages, so not nested across thresholds).
+            threshold stages, so not nested across thresholds). The optimal pattern is
+            never costlier than the heuristic's: the cheaper of the two is kept.
+            ``"gauss"``: secondary suppression by Gaussian elimination (Langsrud 2024,
+            the method of Statistics Norway's GaussSuppression; see
+            ``suoja.protect.gauss``), which finishes on tables of tens of thousands of
+            cells; the heuristic switches to it above ``LARGE_FORMS`` distinct cells.
+            It guarantees that no hidden cell can be computed exactly (over the
+            rationals); the width of ranges (``interval``) is left to the audit, and
+            cells forced with a required movement (``protect(forced=...)``) send the
+            table to the suppress-attack-add loop instead.
         protect_grand_total: Grand totals (a table's all-total cell) are always the
             last resort of secondary suppression. When True they are never chosen:
             if nothing else can protect a cell, protect raises ProtectionError.
         time_limit: Seconds one mixed-integer solve may take (the optimal method, and
             the integer confirmation of audit ranges).
+        work_limit: Elementary updates the Gaussian elimination may make (None: no
+            limit; about 10**7 take ten seconds). When reached, the cells not yet decided
+            are hidden unless already computable: the pattern stays safe, only lossier.
+            Work, not time, so the same input gives the same pattern on any machine.
     """
 
     threshold: int = 5
@@ -62,6 +81,7 @@ class SuppressionRules:
     method: str = "heuristic"
     protect_grand_total: bool = False
     time_limit: float = 20.0
+    work_limit: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, int):
@@ -87,6 +107,17 @@ class SuppressionRules:
             raise ValueError(
                 f"SuppressionRules.time_limit is {self.time_limit!r}; allowed values: "
                 "a positive number of seconds"
+            )
+        self._check_work_limit()
+
+    def _check_work_limit(self) -> None:
+        """Check ``work_limit`` (called from ``__post_init__``)."""
+        value = self.work_limit
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ValueError(
+                f"SuppressionRules.work_limit is {value!r}; allowed values: None or an "
+                "integer of 1 or more"
             )
 
     def range_ok(self, lo: float, hi: float) -> bool:

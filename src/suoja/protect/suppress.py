@@ -9,6 +9,8 @@ import numpy as np
 import polars as pl
 
 from suoja.protect.defend import Defender
+from suoja.protect.gauss import Progress
+from suoja.protect.large import gauss_protect, uses_gauss
 from suoja.protect.model import Hierarchies, LinearModel, ZeroBox, build_model
 from suoja.protect.optimal import optimal_pattern
 from suoja.protect.primary import (
@@ -86,9 +88,14 @@ def _free_forms(model: LinearModel, derived: np.ndarray | None, values: np.ndarr
     return frozenset(np.flatnonzero(only).tolist())
 
 
+def _cost(defender: Defender, state: State) -> float:
+    return float(defender.weights[state.hidden].sum())
+
+
 def choose_pattern(
     model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None,
     derived: np.ndarray | None = None,
+    progress: Progress | None = None,
 ) -> tuple[State, np.ndarray, dict[int, int]]:
     """Hide the primary forms and enough others; returns the state, primaries, single map.
 
@@ -96,7 +103,12 @@ def choose_pattern(
     able to move at least ``up`` and ``down`` units without an outsider noticing.
     ``derived`` (a mask over ``model.cells``) marks cells that no table publishes, only a
     difference of published cells: unless small, they need no protection of their own
-    when hidden (their exact value tells nothing small)."""
+    when hidden (their exact value tells nothing small).
+    ``progress(stage, done, total)`` is called now and then by the large-table method.
+
+    The method follows ``rules.method``; the heuristic hands over to Gaussian elimination
+    above ``LARGE_FORMS`` forms, and the optimal method keeps the heuristic's pattern when
+    its own is not cheaper (so it never hides more, by cost)."""
     facts = form_facts(model)
     values = facts["value"]
     relations = find_relations(model.cells, model.dimensions)
@@ -112,6 +124,35 @@ def choose_pattern(
     state.need_reasons = _forced_reasons(model, forced)
     must = np.zeros(len(values), dtype=bool)
     must[list(state.need)] = True
+    primary = primary_forms(model, values, rules, single)
+    # Forced cells must be able to move by given amounts, which only the certificates of
+    # the suppress-attack-add loop guarantee: the elimination sees exact disclosure only.
+    if uses_gauss(rules, len(values)) and not state.need:
+        state.hidden |= primary | must
+        gauss_protect(defender, state, rules, progress)
+        return state, primary, single
+    if rules.method == "optimal":
+        fallback = _grow(defender, _fresh(state), model, values, replace(rules,
+                         method="heuristic"), single, must)
+    _grow(defender, state, model, values, rules, single, must)
+    if rules.method == "optimal" and _cost(defender, fallback) < _cost(defender, state) - 1e-9:
+        return fallback, primary, single
+    return state, primary, single
+
+
+def _fresh(state: State) -> State:
+    """An empty pattern with the same values and needs."""
+    other = State(values=state.values, hidden=np.zeros(len(state.values), dtype=bool),
+                  free=state.free)
+    other.need, other.need_reasons = dict(state.need), dict(state.need_reasons)
+    return other
+
+
+def _grow(
+    defender: Defender, state: State, model: LinearModel, values: np.ndarray,
+    rules: SuppressionRules, single: dict[int, int], must: np.ndarray,
+) -> State:
+    """The suppress-attack-add loop, threshold stage by stage (heuristic and optimal)."""
     for stage in _stages(rules):
         before = state.hidden.copy()
         primary = primary_forms(model, values, stage, single)
@@ -126,8 +167,7 @@ def choose_pattern(
         candidates = candidates[np.argsort(-defender.weights[candidates], kind="stable")]
         publish_unneeded(defender, state, stage,
                          [int(f) for f in candidates if int(f) not in state.free])
-    primary = primary_forms(model, values, rules, single)
-    return state, primary, single
+    return state
 
 
 def protect(
@@ -141,8 +181,14 @@ def protect(
     structural: Sequence[ZeroBox] = (),
     forced: pl.DataFrame | None = None,
     derived: pl.Expr | None = None,
+    progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Choose which cells to hide so that no hidden cell can be computed.
+
+    The method follows ``rules.method`` (see ``SuppressionRules``): above
+    ``suoja.protect.rules.LARGE_FORMS`` distinct cells the heuristic hands over to
+    secondary suppression by Gaussian elimination (Langsrud 2024, as in Statistics
+    Norway's GaussSuppression), which finishes on tables of tens of thousands of cells.
 
     Args:
         cells: The cells frame (``table``, ``key``, one column per dimension, ``value``)
@@ -160,6 +206,7 @@ def protect(
             publishes but anyone can compute as a difference (the rest of a slice, as
             ``suoja.tables.implicit_cells`` makes them): one of 0 or of at least the
             threshold needs no protection of its own.
+        progress: Optional callback ``progress(stage, done, total)`` for long runs.
 
     Returns:
         The cells sorted by table and key with ``status`` (published, primary or
@@ -169,10 +216,11 @@ def protect(
     Raises:
         ValueError: Malformed input.
         ProtectionError: Grand totals may not be hidden and nothing else protects a cell.
+        SolverLimitError: A work limit ran out before singleton protection was settled.
     """
     rules = rules or SuppressionRules()
     model = _model(cells, domains, finest, hierarchies, rules, structural)
     mask = None if derived is None else \
         model.cells.select(derived.fill_null(False)).to_series().to_numpy()
-    state, primary, single = choose_pattern(model, rules, forced, mask)
+    state, primary, single = choose_pattern(model, rules, forced, mask, progress)
     return describe(model, state, primary, single, rules, unit)
