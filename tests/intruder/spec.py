@@ -82,7 +82,7 @@ def read_spec(catalogue_path: Path, policy_path: Path, codelists_dir: Path | Non
         tables=[
             Table(t["id"], t["population"], tuple(t.get("dimensions", ())),
                   dict(t.get("where", {})))
-            for t in cat["tables"]
+            for t in cat["tables"] if "population" in t  # counts of distinct codes aside
         ],
         dimensions=dims,
         facts=list(cat.get("facts", [])),

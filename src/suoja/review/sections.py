@@ -162,10 +162,11 @@ def _ages_combined(facts: Facts, hidden: list[str]) -> dict[str, Any] | None:
     if len(at) == len(order):
         return None  # every age: the total, said elsewhere
     figure = facts.subtotal("new_clients", "age_group", tuple(hidden))
-    if figure.value is None:
-        return None
+    part = share(figure, facts.get("new_clients"))
+    if figure.value is None or part is None:
+        return None  # the sentence gives the number with its share of all new clients
     return {"low": AGE_GROUPS[at[0]][1], "high": AGE_GROUPS[at[-1]][2],
-            "item": Item(OTHER, figure, share(figure, facts.get("new_clients")))}
+            "item": Item(OTHER, figure, part)}
 
 
 def _extra_events(facts: Facts, events: str, persons: str) -> Item | None:
