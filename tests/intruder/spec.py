@@ -27,6 +27,7 @@ class Dimension:
     codes: tuple[str, ...] | None  # a fixed subset, if the catalogue gives one
     extra: tuple[str, ...]
     cube_only: tuple[str, ...]
+    groups: tuple[str, ...] = ()  # code-list groups published as one code (their members not)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def read_spec(catalogue_path: Path, policy_path: Path, codelists_dir: Path | Non
             codes=tuple(d["codes"]) if "codes" in d else None,
             extra=tuple(d.get("extra", ())),
             cube_only=tuple(d.get("cube_only", ())),
+            groups=tuple(d.get("groups", ())),
         )
         for name, d in cat.get("dimensions", {}).items()
     }
@@ -101,7 +103,20 @@ def codelist(spec: Spec, dim: str) -> list[str]:
     else:
         base = _codelist_file(spec.codelists_dir, d.codelist)
     out = [c for c in [*base, *d.extra] if c not in (TOTAL, OTHER)]
+    if d.groups:
+        members = _group_members(spec.codelists_dir, d.codelist)
+        for group in d.groups:
+            at = min(out.index(m) for m in members[group] if m in out)
+            out = [c for c in out if c not in members[group]]
+            out.insert(at, group)
     return list(dict.fromkeys(out))
+
+
+def _group_members(folder: Path, name: str) -> dict[str, list[str]]:
+    """``[groups.G] members = [...]`` of a code list file (NACE divisions for sectors)."""
+    file = folder / ("nace_divisions.toml" if name == "sector" else f"{name}.toml")
+    raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    return {g: list(v["members"]) for g, v in raw.get("groups", {}).items()}
 
 
 def _codelist_file(folder: Path, name: str) -> list[str]:
