@@ -226,12 +226,15 @@ def test_a_fact_with_an_unknown_code_is_refused_naming_its_line(tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_last_years_release_makes_the_engine_hide_more(tmp_path: Path) -> None:
+def test_last_years_release_makes_the_engine_hide_more(tmp_path: Path,
+                                                      embedded_release) -> None:
     """A pattern that is safe alone is made unsafe by last year's release; suoja then hides
     more. Last year's release is the real 2024 one with two stock figures shifted, so that
     a country pooled among this year's new clients grew by exactly 4."""
     frames = read_register(REGISTER).frames
-    earlier = {2024: protect_release(frames, 2024, CATALOGUE, POLICY).tables}
+    # The real 2024 release: the one the session published (conftest).
+    earlier = {2024: read_open_tables(embedded_release.target.parent / "2024" / "open",
+                                      CATALOGUE)}
     alone = protect_release(frames, 2025, CATALOGUE, POLICY)
     shown_now = set(alone.tables["new_clients_citizenship"]["citizenship"].to_list())
     stock_now = alone.tables["clients_year_end_citizenship"].drop_nulls("value")
@@ -297,7 +300,8 @@ def test_every_year_of_the_embedded_register_in_order(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_corrected_register_does_not_change_last_years_figures(tmp_path: Path) -> None:
+def test_a_corrected_register_does_not_change_last_years_figures(tmp_path: Path,
+                                                               embedded_release) -> None:
     """The review's figures of the year before are those published then: correcting the
     register afterwards (one application of 2024 removed) changes none of them."""
     import shutil
@@ -305,7 +309,8 @@ def test_a_corrected_register_does_not_change_last_years_figures(tmp_path: Path)
     from suoja.review.figures import Facts
 
     out = tmp_path / "out"
-    publish(2024, REGISTER, out)
+    # The 2024 release of the embedded register, as the session published it.
+    shutil.copytree(embedded_release.target.parent / "2024", out / "2024")
     corrected = tmp_path / "register"
     shutil.copytree(REGISTER, corrected)
     lines = (corrected / "applications.csv").read_text(encoding="utf-8").splitlines()

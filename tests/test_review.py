@@ -410,7 +410,7 @@ def test_review_of_a_year_with_few_women(tmp_path):
 # ---- any pattern of hidden cells reads ----
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_review_renders_whatever_cells_are_hidden(release, tmp_path_factory, data):
