@@ -110,6 +110,12 @@ class JointAttacker:
             if len(pool) < POOL_SIZE:
                 pool.append(np.round(x))
             return status, float(coef @ x[local])
+        if status == "limit" and integer and self._pool.get(lab):
+            # No integer point of its own within the limit: the best of those already
+            # found bounds the range (narrower, so the verdict is stricter, never laxer).
+            self.limited = True
+            values = np.stack(self._pool[lab])[:, local] @ coef
+            return "limit", float(values.min() if sense > 0 else values.max())
         if status == "limit":
             raise SolverLimitError(
                 f"the joint audit's solver found no integer solution within its time limit of "
