@@ -17,6 +17,7 @@ from suoja._toml import check_keys, load, texts
 from suoja.errors import CatalogueError
 from suoja.facts import Fact, parse_facts
 from suoja.populations import POPULATIONS
+from suoja.priorities import Priority, parse_priorities
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class Catalogue:
     distinct: tuple[TableSpec, ...] = ()
     """Counts of distinct codes (``of`` another table): figures of their own, with their own
     disclosure rule (``suoja.distinct``), never margins of a cube."""
+    priorities: tuple[Priority, ...] = ()
+    """What readers most want published (``[[priorities]]``, ``suoja.priorities``)."""
 
     def table(self, table_id: str) -> TableSpec:
         """The table with this id (a count of distinct codes included)."""
@@ -217,7 +220,8 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
     path = path or default_catalogue_path()
     raw = load(path, CatalogueError)
     check_keys(raw, str(path),
-               {"release", "dimensions", "populations", "tables", "metadata", "facts"},
+               {"release", "dimensions", "populations", "tables", "metadata", "facts",
+                "priorities"},
                {"release", "dimensions", "populations", "tables"}, CatalogueError)
     check_keys(raw["release"], "release", {"title", "publisher", "unit"},
                {"title", "publisher", "unit"}, CatalogueError)
@@ -233,6 +237,9 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
     facts = parse_facts(raw.get("facts"), path.read_text(encoding="utf-8"),
                         {name: p.dimensions for name, p in populations.items()},
                         {name: d.cube_codes for name, d in dimensions.items()})
+    priorities = parse_priorities(raw.get("priorities"), path.read_text(encoding="utf-8"),
+                                  {t.id: t.dimensions for t in tables},
+                                  {name: d.cube_codes for name, d in dimensions.items()})
     rel = raw["release"]
     return Catalogue(
         title=texts(rel["title"], "release.title", CatalogueError),
@@ -241,5 +248,5 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
         dimensions=dimensions, populations=populations, tables=tables,
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         metadata=dict(raw.get("metadata", {})),
-        facts=facts, distinct=distinct,
+        facts=facts, distinct=distinct, priorities=priorities,
     )

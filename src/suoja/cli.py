@@ -238,6 +238,11 @@ def publish(
         from suoja.release import release_loss
 
         typer.echo(f"  {summary(release_loss(result.release))}")
+        never = result.release.restricted.extra.get("never_hide")
+        if never is not None and not never.is_empty():
+            from suoja.priorities import never_hide_summary
+
+            typer.echo(f"  {never_hide_summary(never)}")
         earlier = result.earlier_releases
         if year - 1 in earlier:
             typer.echo(f"  earlier releases taken as known: {', '.join(map(str, earlier))}")

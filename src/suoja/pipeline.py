@@ -19,6 +19,7 @@ from suoja.catalogue import Catalogue, Population, read_catalogue
 from suoja.errors import RegisterError, ReleaseRefused, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
 from suoja.pooling import LOG_COLUMNS, pool
+from suoja.priorities import never_hide_keys, never_hide_report, priority_frame
 from suoja.protect.knowledge import pooled_groups, structural_boxes
 from suoja.protect.model import StructuralZeroError
 from suoja.protect.reasons import KNOWLEDGE_REASON
@@ -130,7 +131,9 @@ def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Po
                                                 rules=policy.suppression_rules(),
                                                 unit=population.units("en"),
                                                 structural=boxes, forced=forced.get(name),
-                                                derived=is_implicit(pl.col("table")))
+                                                derived=is_implicit(pl.col("table")),
+                                                priority=priority_frame(
+                                                    cells, catalogue.priorities))
             except StructuralZeroError as e:
                 raise RegisterError("the register", [f"population {name}: {e}"]) from None
         else:
@@ -170,6 +173,7 @@ def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Poli
     joint = build_joint(views, catalogue.facts, rules, codes, [year, year - 1])
     attacker = JointAttacker(joint, rules.time_limit)
     wanted = set(failed.select("year", "table", "key").iter_rows())
+    keep = never_hide_keys([v.cells for v in views if v.year == year], catalogue.priorities)
     added = False
     for y, table, key, _, row in joint.targets:
         if (y, table, key) not in wanted:
@@ -180,7 +184,7 @@ def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Poli
         # of the quantity's linked system.
         near = [p for p in published_partners(joint, attacker, row, year, direct=True)
                 if p[3] > 0]
-        fresh = [p for p in near if not _is_forced(forced, p)]
+        fresh = _kept_last([p for p in near if not _is_forced(forced, p)], keep)
         if fresh:
             _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
             added = True
@@ -189,13 +193,18 @@ def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Poli
             added = True
             continue
         partners = [p for p in published_partners(joint, attacker, row, year) if p[3] > 0]
-        fresh = [p for p in partners if not _is_forced(forced, p)]
+        fresh = _kept_last([p for p in partners if not _is_forced(forced, p)], keep)
         if fresh:
             _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
             added = True
         elif _widen(forced, partners):
             added = True
     return added
+
+
+def _kept_last(partners: list, keep: set[tuple[str, str]]) -> list:
+    """The partners, those the catalogue says never to hide last (a stable sort)."""
+    return sorted(partners, key=lambda p: (p[1], p[2]) in keep)
 
 
 def _widen(forced, partners) -> bool:
@@ -266,7 +275,9 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
                             register_fingerprint=register_fingerprint(frames),
-                            cells=protected_cells, audit=found)
+                            cells=protected_cells, audit=found,
+                            extra={"never_hide": never_hide_report(protected_cells,
+                                                                   catalogue.priorities)})
     return ProtectedRelease(year=year, catalogue=catalogue, policy=policy, tables=out,
                             restricted=restricted)
 

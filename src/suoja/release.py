@@ -119,6 +119,11 @@ def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
         loss = folder / "loss.csv"
         release_loss(release).write_csv(loss)
         paths.append(loss)
+    never = release.restricted.extra.get("never_hide")
+    if never is not None and not never.is_empty():
+        path = folder / "never_hide.csv"
+        never.write_csv(path)
+        paths.append(path)
     if release.restricted.audit is not None:
         audit = folder / "audit.json"
         audit.write_text(json.dumps(release.restricted.audit.to_dicts(), indent=1,
