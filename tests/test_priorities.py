@@ -193,3 +193,20 @@ def test_priority_frame_multiplies_weights_of_overlapping_entries():
     both = frame.filter(pl.col("key") == _cell(None, None))
     assert both["weight"].to_list() == [6.0]
     assert frame.height == 7
+
+
+def test_the_embedded_release_keeps_its_never_hide_cells_and_says_so(embedded_release):
+    """The shipped catalogue's never-hide cells of 2025 are all published, and the privacy
+    officer's page and restricted/never_hide.csv list each with its fate."""
+    restricted = embedded_release.target / "restricted"
+    report = pl.read_csv(restricted / "never_hide.csv")
+    assert report.height == 3 and set(report["status"]) == {"published"}
+    for table, key in report.select("table", "key").iter_rows():
+        spec = read_catalogue().table(table)
+        codes = dict(part.split("=") for part in key.split(";"))
+        published = pl.read_csv(embedded_release.target / "open" / f"{table}.csv",
+                                infer_schema=False)
+        row = published.filter(*[pl.col(d) == codes[d] for d in spec.dimensions])
+        assert row["value"].to_list()[0] not in (None, "")
+    page = (restricted / "review.html").read_text(encoding="utf-8")
+    assert "never to hide" in page and page.count("<code>sex=") >= 3

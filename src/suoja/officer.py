@@ -208,4 +208,23 @@ def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
         tables=[_table(release, spec, log, ranges, _pooled_ranges(release, audit))
                 for spec in release.catalogue.tables],
         derived=_derived(release, audit),
+        never_hide=_never_hide(release),
+        costs=_costs(release.policy),
     )
+
+
+def _costs(policy: Policy) -> str:
+    """The loss secondary suppression minimises, in words."""
+    if policy.mode == "dp":
+        return ""
+    return (f"Secondary suppression minimises the cost of the hidden cells: {policy.cell_cost:g} "
+            f"per cell plus {policy.unit_cost:g} per unit in it, times the catalogue's "
+            "priority weights.")
+
+
+def _never_hide(release: ProtectedRelease) -> list[dict[str, Any]]:
+    """The catalogue's never-hide cells with what became of each."""
+    report = release.restricted.extra.get("never_hide")
+    if report is None:
+        return []
+    return report.to_dicts()
