@@ -216,5 +216,6 @@ def test_publish_cli_summary(tmp_path: Path) -> None:
     result = runner.invoke(app, ["publish", "2025", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Published 2025: 17 tables" in result.stdout
+    assert "counts of distinct codes: 2 (" in result.stdout
     assert str(tmp_path / "2025" / "open") in result.stdout
     assert os.path.isdir(tmp_path / "2025" / "restricted")
