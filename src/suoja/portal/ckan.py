@@ -87,7 +87,8 @@ def ckan_package(release: ProtectedRelease, folder: Path,
         "maintainer_email": [meta.contact_email],
         "maintainer_website": meta.contact_url,
         "private": False,
-        "resources": [_resource(f, folder, meta) for f in data_files(release.catalogue, release.open_tables)],
+        "resources": [_resource(f, folder, meta)
+                      for f in data_files(release.catalogue, release.open_tables)],
     }
 
 
