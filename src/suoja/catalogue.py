@@ -79,6 +79,8 @@ class TableSpec:
     weight: float = 1.0
     of: str = ""
     """For a count of distinct codes: the table whose codes are counted (``suoja.distinct``)."""
+    unit: dict[str, str] = field(default_factory=dict)
+    """The unit of a count of distinct codes ("citizenships"); empty: the population's."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,10 @@ class Catalogue:
             if spec.id == table_id:
                 return spec
         raise KeyError(table_id)
+
+    def unit_of(self, spec: TableSpec) -> dict[str, str]:
+        """What a table counts, per language: its own unit, else its population's."""
+        return spec.unit or self.populations[spec.population].unit
 
     def tables_of(self, population: str) -> tuple[TableSpec, ...]:
         """The tables counting one population, in catalogue order."""
@@ -176,7 +182,7 @@ def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Popula
 def _distinct(index: int, raw: Any, tables: tuple[TableSpec, ...]) -> TableSpec:
     """A count of the distinct codes of another table's one dimension (``of``)."""
     where = f"tables[{index}]"
-    check_keys(raw, where, {"id", "of", "title", "note"}, {"id", "of", "title", "note"},
+    check_keys(raw, where, {"id", "of", "title", "note", "unit"}, {"id", "of", "title", "note"},
                CatalogueError)
     counted = next((t for t in tables if t.id == raw["of"]), None)
     if counted is None or len(counted.dimensions) != 1:
@@ -184,7 +190,9 @@ def _distinct(index: int, raw: Any, tables: tuple[TableSpec, ...]) -> TableSpec:
                              f"known: {', '.join(t.id for t in tables if len(t.dimensions) == 1)}")
     return TableSpec(raw["id"], counted.population, (), dict(counted.where),
                      texts(raw["title"], f"{where}.title", CatalogueError),
-                     texts(raw["note"], f"{where}.note", CatalogueError), of=counted.id)
+                     texts(raw["note"], f"{where}.note", CatalogueError), of=counted.id,
+                     unit=texts(raw["unit"], f"{where}.unit", CatalogueError)
+                     if "unit" in raw else {})
 
 
 def _table(index: int, raw: Any, populations: dict[str, Population],

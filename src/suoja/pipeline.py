@@ -55,16 +55,28 @@ class PublishResult:
         """The years of the earlier releases the protection took as known."""
         return list(self.release.restricted.extra.get("earlier_releases", []))
 
+    def _cube_tables(self) -> list[pl.DataFrame]:
+        """The tables that are margins of a cube (no count of distinct codes)."""
+        return [self.release.tables[s.id] for s in self.release.catalogue.tables
+                if s.id in self.release.tables]
+
     @property
     def cells(self) -> int:
-        """Published cells, margins included."""
-        return sum(t.height for t in self.release.tables.values())
+        """Published cells of the tables, margins included (counts of distinct codes, which
+        are no cells of a cube, apart: ``distinct``)."""
+        return sum(t.height for t in self._cube_tables())
 
     @property
     def hidden(self) -> int:
-        """Cells published empty."""
+        """Cells of the tables published empty (the ones the audit ranges)."""
         return sum(t.filter(pl.col("status") == CONFIDENTIAL).height
-                   for t in self.release.tables.values())
+                   for t in self._cube_tables())
+
+    @property
+    def distinct(self) -> dict[str, int | None]:
+        """The counts of distinct codes written to ``open/`` (None: withheld)."""
+        return {s.id: self.release.tables[s.id]["value"][0]
+                for s in self.release.catalogue.distinct if s.id in self.release.tables}
 
 
 def register_fingerprint(frames: Mapping[str, pl.DataFrame]) -> str:
@@ -350,7 +362,9 @@ def _audit_written(open_dir: Path, release: ProtectedRelease,
 
     written = read_open_tables(open_dir, release.catalogue)
     audited = release.restricted.audit
-    if audited is not None and _same_tables(written, release.tables):
+    # Counts of distinct codes are no margins of a cube: the audit neither reads nor models them.
+    tables = {s.id: release.tables[s.id] for s in release.catalogue.tables}
+    if audited is not None and _same_tables(written, tables):
         return audited
     return audit_open(open_dir, release.catalogue, release.policy, earlier, release.year)
 
@@ -369,6 +383,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     deliberate release of zeros).
     """
     from suoja.audit import read_previous
+    from suoja.distinct import with_distinct
     from suoja.officer import officer_review
     from suoja.release import write_release
     from suoja.review import write_review
@@ -394,6 +409,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     else:
         earlier = read_previous(out, year, catalogue, previous)
         release = protect_release(frames, year, catalogue, policy, earlier)
+        # After the protection, from its cells; the audit models only the tables' cells.
+        release = with_distinct(release)
         if year - 1 in earlier:
             release = replace(release, previous=ProtectedRelease(
                 year=year - 1, catalogue=catalogue, policy=policy, tables=dict(earlier[year - 1]),
