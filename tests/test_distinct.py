@@ -8,7 +8,7 @@ import math
 import pytest
 from test_review import page_text, render, with_cells
 
-from suoja.distinct import Outsider, distinct_figure, with_distinct, withheld_because
+from suoja.protect.distinct import Outsider, distinct_figure, with_distinct, withheld_because
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ from suoja.errors import (
     SuojaError,
     UsageError,
 )
-from suoja.register import Register, read_register
+from suoja.register import read_register
+from suoja.register.reader import Register
 
 __version__ = "0.1.0"
 

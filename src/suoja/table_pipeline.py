@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from suoja._table_input import COUNT, Hierarchy, UserTable, read_table
-from suoja._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, RESTRICTED, atomic_folder
 from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import read_policy
+from suoja.protect._table_input import COUNT, Hierarchy, UserTable, read_table
+from suoja.release._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, RESTRICTED, atomic_folder
 
 if TYPE_CHECKING:
     from suoja.protect.gauss import Progress
@@ -110,9 +110,9 @@ def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[s
     Gaussian elimination and audited for exact disclosure by rank (``audit_linear``).
     ``progress(stage, done, total)`` is called now and then.
     """
-    from suoja.audit import published_only
     from suoja.protect.cube import TOTAL
     from suoja.protect.generic import protect_frequency_table
+    from suoja.protect.release_audit import published_only
 
     policy = read_policy(policy_path)
     rules = policy.suppression_rules()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from suoja._csv import StructureError, read_text_csv
 from suoja.errors import UsageError, clip
 from suoja.protect.cube import TOTAL
+from suoja.register._csv import StructureError, read_text_csv
 
 ROW = "__row"
 COUNT = "__count"

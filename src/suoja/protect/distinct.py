@@ -39,10 +39,10 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from suoja.catalogue import TableSpec
 from suoja.codelists import OTHER, TOTAL, UNKNOWN
-from suoja.pooling import reference_table
-from suoja.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.protect.pooling import reference_table
+from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.tables.catalogue import TableSpec
 
 NOT_CODES = (TOTAL, OTHER, UNKNOWN)
 RULE = "distinct"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from suoja.facts import Fact, IffFact
 from suoja.protect.model import ZeroBox
+from suoja.tables.facts import Fact, IffFact
 
 OTHER = "_O"
 

@@ -13,14 +13,14 @@ import jinja2
 import polars as pl
 
 from suoja import codelists
-from suoja.catalogue import TableSpec
 from suoja.codelists import TOTAL
 from suoja.policy import Policy
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
+from suoja.tables.catalogue import TableSpec
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("suoja", "templates"),
+    return jinja2.Environment(loader=jinja2.PackageLoader("suoja.protect", "templates"),
                               autoescape=True, undefined=jinja2.StrictUndefined)
 
 

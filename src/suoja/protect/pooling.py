@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from suoja.catalogue import Catalogue, TableSpec
 from suoja.codelists import OTHER, TOTAL, UNKNOWN, label
-from suoja.tables import VALUE, Cube
+from suoja.tables.catalogue import Catalogue, TableSpec
+from suoja.tables.cubes import VALUE, Cube
 
 LOG_COLUMNS = {"table": pl.String, "cell": pl.String, "original": pl.Int64,
                "published": pl.String, "rule": pl.String, "reason": pl.String}

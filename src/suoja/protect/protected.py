@@ -13,8 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from suoja.catalogue import Catalogue
 from suoja.policy import Policy
+from suoja.tables.catalogue import Catalogue
 
 CONFIDENTIAL = "C"
 

@@ -16,17 +16,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from suoja.catalogue import Catalogue
 from suoja.codelists import OTHER, TOTAL, UNKNOWN
 from suoja.errors import UsageError
 from suoja.policy import Policy
-from suoja.pooling import reference_table
 from suoja.protect.audit import finding
 from suoja.protect.highs import INF
 from suoja.protect.joint import JointModel, View, build_joint
 from suoja.protect.joint_ranges import JointAttacker
+from suoja.protect.pooling import reference_table
 from suoja.protect.rules import SuppressionRules
-from suoja.tables import cell_key, implicit_cells, is_implicit
+from suoja.tables.catalogue import Catalogue
+from suoja.tables.cubes import cell_key, implicit_cells, is_implicit
 
 SCHEMA = {"year": pl.Int64, "table": pl.String, "key": pl.String, "kind": pl.String,
           "lo": pl.Int64, "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,

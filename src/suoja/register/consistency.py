@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 import polars as pl
 
-from suoja.register import ROW
+from suoja.register.reader import ROW
 
-if TYPE_CHECKING:
-    from suoja.validate import _Collector
-
+FIRST_BIRTH_YEAR = 1900
+OLDEST_AGE = 110
 FOREVER = pl.date(9999, 12, 31)
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+class _Collector(Protocol):
+    """Where the rules put what they find (``suoja.register.validate._Collector``)."""
+
+    def add_rows(self, file: str, bad: pl.DataFrame, column: str | None, rule: str) -> None:
+        """Add one problem per row of ``bad``."""
 
 
 def _unique(frame: pl.DataFrame, file: str, column: str, out: _Collector) -> None:
@@ -43,8 +49,6 @@ def _persons_rules(persons: pl.DataFrame, file: str, out: _Collector) -> None:
     _conditional(persons, file, "parent_id", pl.col("role") == "CHILD", "role is CHILD", out)
     _references(persons.filter(pl.col("role") == "CHILD"), file, "parent_id", persons, out,
                 role="VICTIM")
-    from suoja.validate import FIRST_BIRTH_YEAR
-
     bad = persons.filter(pl.col("birth_year") < FIRST_BIRTH_YEAR)
     out.add_rows(file, bad, "birth_year", f"implausible birth year (before {FIRST_BIRTH_YEAR})")
 
@@ -63,8 +67,6 @@ def _applications_rules(apps: pl.DataFrame, file: str, persons: pl.DataFrame,
 
 def _periods_rules(periods: pl.DataFrame, file: str, persons: pl.DataFrame,
                    out: _Collector) -> None:
-    from suoja.validate import OLDEST_AGE
-
     _references(periods, file, "person_id", persons, out)
     _conditional(periods, file, "end_reason", pl.col("end").is_not_null(), "end is set", out)
     out.add_rows(file, periods.filter(pl.col("end") < pl.col("start")), "end",

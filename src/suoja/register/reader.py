@@ -7,13 +7,15 @@ cast to its contract type. Codes stay strings (``01`` stays ``01``). Nothing is 
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from suoja._csv import StructureError, read_text_csv
 from suoja.errors import RegisterError, UsageError, clip
+from suoja.register._csv import StructureError, read_text_csv
 
 FILES: tuple[str, ...] = (
     "persons",
@@ -292,12 +294,10 @@ def check_year_has_data(frames: dict[str, pl.DataFrame], year: int, source: Path
         "on purpose")
 
 
-def read_register(folder: Path, *, max_problems: int = 50) -> Register:
-    """Read and validate a register extract; raise RegisterError listing every problem."""
-    from suoja.validate import validate_raw
-
-    raw, absent = read_raw(folder)
-    report = validate_raw(folder, raw, absent, max_problems=max_problems)
-    if report.problems:
-        raise RegisterError(str(folder), [str(p) for p in report.problems], report.more)
-    return Register(source=folder, frames=report.frames)
+def register_fingerprint(frames: Mapping[str, pl.DataFrame]) -> str:
+    """A SHA-256 over the register's contents, for the restricted folder only."""
+    digest = hashlib.sha256()
+    for name in sorted(frames):
+        digest.update(name.encode())
+        digest.update(frames[name].hash_rows(seed=0).sort().to_numpy().tobytes())
+    return digest.hexdigest()

@@ -15,7 +15,8 @@ import polars as pl
 
 from suoja import codelists
 from suoja.errors import clip
-from suoja.register import FILES, ROW, SCHEMAS, RawFile, typed
+from suoja.register.consistency import check_relations
+from suoja.register.reader import FILES, ROW, SCHEMAS, RawFile, typed
 
 OPTIONAL_COLUMNS: dict[str, set[str]] = {
     "persons": {"parent_id", "birth_year"},
@@ -24,8 +25,6 @@ OPTIONAL_COLUMNS: dict[str, set[str]] = {
     "exploitation": {"sector"},
     "reflection_periods": set(),
 }
-FIRST_BIRTH_YEAR = 1900
-OLDEST_AGE = 110
 
 
 @dataclass(frozen=True)
@@ -172,8 +171,6 @@ def validate_raw(
     folder: Path, raw: dict[str, RawFile], absent: list[str], *, max_problems: int = 50
 ) -> ValidationReport:
     """Check every contract rule on text frames; return typed frames and all problems."""
-    from suoja._rules import check_relations
-
     out = _Collector(max_problems)
     for name in absent:
         out.add(Problem(f"{name}.csv", None, None, None,

@@ -15,9 +15,9 @@ from typing import Any
 import polars as pl
 
 from suoja import codelists
-from suoja.catalogue import Catalogue, TableSpec
 from suoja.errors import InternalError
-from suoja.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.tables.catalogue import Catalogue, TableSpec
 
 METRIC = "measure"
 STATUS_TEXT = {
@@ -96,7 +96,7 @@ def _extension(release: ProtectedRelease, spec: TableSpec, lang: str) -> dict[st
     extension: dict[str, Any] = {"status": {CONFIDENTIAL: STATUS_TEXT[lang]},
                                  "table": spec.id, "language": lang}
     if spec.id in release.error_bounds:
-        from suoja.dp import jsonstat_extension
+        from suoja.protect.dp.notes import jsonstat_extension
 
         extension.update(jsonstat_extension(release.error_bounds[spec.id],
                                             release.policy.dp_settings(), lang))

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from suoja._jsonstat import dataset
-from suoja.catalogue import TableSpec
 from suoja.codelists import LANGUAGES
-from suoja._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, atomic_folder
-from suoja.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.release._jsonstat import dataset
+from suoja.release._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, atomic_folder
+from suoja.release.portal import write_manifest, write_portal_files
+from suoja.tables.catalogue import TableSpec
 
 
 def write_csv(release: ProtectedRelease, spec: TableSpec, folder: Path) -> Path:
@@ -100,7 +100,7 @@ def write_open(release: ProtectedRelease, folder: Path) -> list[Path]:
 
 def release_loss(release: ProtectedRelease) -> pl.DataFrame:
     """The loss of a suppression release per table (``suoja.loss``)."""
-    from suoja.loss import loss_table
+    from suoja.protect.loss import loss_table
 
     return loss_table(release.restricted.log,
                       {spec.id: release.tables[spec.id].height
@@ -129,18 +129,32 @@ def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
     return paths
 
 
-def write_release(release: ProtectedRelease, target: Path, *, force: bool = False,
-                  extra: Callable[[Path], None] | None = None) -> Path:
-    """Write ``open/`` (with the portal files), ``restricted/``, whatever ``extra`` adds
-    (the audit, the review), and last the manifest, atomically."""
-    from suoja.portal import write_manifest, write_portal_files
+def write_files(release: ProtectedRelease, folder: Path) -> list[Path]:
+    """Write ``open/`` (with the portal files), ``restricted/`` and an empty ``review/`` into
+    ``folder``, a private temporary folder (:func:`suoja.release._target.atomic_folder`)."""
+    paths = write_open(release, folder / "open")
+    paths += write_portal_files(release, folder / "open")
+    paths += write_restricted(release, folder / "restricted")
+    (folder / "review").mkdir()
+    return paths
 
+
+def write_audit(folder: Path, audit: pl.DataFrame, officer_page: str) -> list[Path]:
+    """The audit's verdict and the privacy officer's page, into ``folder/restricted/``
+    (owner only)."""
+    audit_file = folder / "restricted" / "audit.json"
+    audit_file.write_text(audit.write_json(), encoding="utf-8")
+    audit_file.chmod(OWNER_ONLY_FILE)
+    page = folder / "restricted" / "review.html"
+    page.write_text(officer_page, encoding="utf-8")
+    page.chmod(OWNER_ONLY_FILE)
+    return [audit_file, page]
+
+
+def write_release(release: ProtectedRelease, target: Path, *, force: bool = False) -> Path:
+    """Write ``open/``, ``restricted/`` and last the manifest, atomically: nothing is in
+    place unless everything was written (``publish`` adds the audit and the review)."""
     with atomic_folder(target, force=force) as folder:
-        write_open(release, folder / "open")
-        write_portal_files(release, folder / "open")
-        write_restricted(release, folder / "restricted")
-        (folder / "review").mkdir()
-        if extra is not None:
-            extra(folder)
+        write_files(release, folder)
         write_manifest(release, folder)
     return target

@@ -11,7 +11,7 @@ import jinja2
 from babel.dates import format_date
 
 from suoja.codelists import TOTAL
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
 from suoja.review import sections
 from suoja.review.charts import ChartText, draw
 from suoja.review.figures import Facts, Figure

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from suoja._synth_base import (
+from suoja.synth._base import (
     AGE_HIGH,
     AGE_LOW,
     CIT_COUNTRY,

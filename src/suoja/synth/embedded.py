@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from suoja import _synth_base as sb
-from suoja import _synth_scale as sc
-from suoja._synth_base import NONE, OPEN, day, year_of
-from suoja._synth_scale import scaled_register
+from suoja.synth import _base as sb
+from suoja.synth import _scale as sc
+from suoja.synth._base import NONE, OPEN, day, year_of
+from suoja.synth._scale import scaled_register
 
 __all__ = [
     "TABLES",

@@ -15,8 +15,8 @@ from suoja import codelists
 from suoja._resources import data_dir
 from suoja._toml import check_keys, load, texts
 from suoja.errors import CatalogueError
-from suoja.facts import Fact, parse_facts
-from suoja.populations import POPULATIONS
+from suoja.tables.facts import Fact, parse_facts
+from suoja.tables.populations import POPULATIONS
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from suoja.catalogue import Catalogue, TableSpec
 from suoja.codelists import TOTAL
-from suoja.populations import POPULATIONS, scope
+from suoja.tables.catalogue import Catalogue, TableSpec
+from suoja.tables.populations import POPULATIONS, scope
 
 VALUE = "value"
 

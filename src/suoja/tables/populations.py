@@ -20,7 +20,7 @@ from functools import cached_property
 import polars as pl
 
 from suoja import codelists
-from suoja._rules import event_periods
+from suoja.register.consistency import event_periods
 
 Frames = Mapping[str, pl.DataFrame | pl.LazyFrame]
 PERSON_COLUMNS = ("person_id", "role", "sex", "birth_year", "citizenship")

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from suoja.catalogue import Catalogue
-from suoja.dp.mechanism import (
+from suoja.policy import Policy
+from suoja.protect.dp.mechanism import (
     Budget,
     PopulationMeasure,
     TableMeasure,
@@ -26,11 +26,11 @@ from suoja.dp.mechanism import (
     noisy_counts,
     plan_budget,
 )
-from suoja.dp.postprocess import PopulationModel, build_model, postprocess
-from suoja.dp.settings import DPSettings
-from suoja.policy import Policy
-from suoja.pooling import LOG_COLUMNS
-from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
+from suoja.protect.dp.postprocess import PopulationModel, build_model, postprocess
+from suoja.protect.dp.settings import DPSettings
+from suoja.protect.pooling import LOG_COLUMNS
+from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease, Restricted
+from suoja.tables.catalogue import Catalogue
 
 RULE = "dp"
 
@@ -167,7 +167,7 @@ def dp_protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue:
     a run can be repeated. A release (``seed=None``) takes its noise from OpenDP's secure
     sampler.
     """
-    from suoja.pipeline import register_fingerprint
+    from suoja.register.reader import register_fingerprint
 
     plan = plan_release(frames, year, catalogue, settings)
     noisy = noisy_counts(plan.tables, plan.budget, plan.person_ids, seed=seed)

@@ -33,8 +33,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from suoja.dp.anchor import GENESIS, anchor_problems, known_roots, remember_roots, write_head
 from suoja.errors import ReleaseRefused
+from suoja.protect.dp.anchor import (
+    GENESIS,
+    anchor_problems,
+    known_roots,
+    remember_roots,
+    write_head,
+)
 
 TOLERANCE = 1e-9
 """Budget sums are floats: a cap is exceeded only by more than this fraction of it."""

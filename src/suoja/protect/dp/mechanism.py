@@ -52,12 +52,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from suoja.catalogue import Catalogue, TableSpec
 from suoja.codelists import OTHER, TOTAL, UNKNOWN
-from suoja.dp.settings import DPSettings
 from suoja.errors import InternalError, UsageError
-from suoja.populations import POPULATIONS
-from suoja.tables import Cube, cell_key, compute_cubes, compute_tables, population_units
+from suoja.protect.dp.settings import DPSettings
+from suoja.tables.catalogue import Catalogue, TableSpec
+from suoja.tables.cubes import Cube, cell_key, compute_cubes, compute_tables, population_units
+from suoja.tables.populations import POPULATIONS
 
 ALPHA = 0.05
 """Error bounds are stated at 95 %: a figure's noise is within the bound with probability 0.95."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from suoja.dp.settings import DPSettings
+from suoja.protect.dp.settings import DPSettings
 
 MECHANISM = {
     "laplace": {"fi": "diskreetti Laplace-kohina", "sv": "diskret Laplacebrus",

@@ -51,8 +51,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from suoja.dp.mechanism import PopulationMeasure
 from suoja.errors import InternalError
+from suoja.protect.dp.mechanism import PopulationMeasure
 
 
 @dataclass(frozen=True)

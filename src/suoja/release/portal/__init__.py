@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from suoja.portal._metadata import PortalMetadata, portal_metadata
-from suoja.portal.check import CheckLine, check_release
-from suoja.portal.ckan import ckan_package, write_ckan
-from suoja.portal.dcat import dcat_document, write_dcat
-from suoja.portal.manifest import VerifyReport, verify_release, write_manifest
-from suoja.portal.px import px_text, write_px
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
+from suoja.release.portal._metadata import PortalMetadata, portal_metadata
+from suoja.release.portal.check import CheckLine, check_release
+from suoja.release.portal.ckan import ckan_package, write_ckan
+from suoja.release.portal.dcat import dcat_document, write_dcat
+from suoja.release.portal.manifest import VerifyReport, verify_release, write_manifest
+from suoja.release.portal.px import px_text, write_px
 
 
 def write_portal_files(release: ProtectedRelease, open_dir: Path) -> list[Path]:

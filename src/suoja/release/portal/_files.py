@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from suoja.catalogue import Catalogue, TableSpec
 from suoja.codelists import LANGUAGES
+from suoja.tables.catalogue import Catalogue, TableSpec
 
 DATAPACKAGE = "datapackage.json"
 CKAN_PACKAGE = "ckan_package.json"

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from suoja.protected import CONFIDENTIAL
+from suoja.protect.protected import CONFIDENTIAL
 
 Cells = dict[tuple[str, ...], int | None]
 SCHEMA = "jsonstat-2.0-dataset.schema.json"
@@ -27,7 +27,7 @@ SCHEMA = "jsonstat-2.0-dataset.schema.json"
 def _validator() -> Any:
     import jsonschema
 
-    with resources.files("suoja.portal").joinpath("schemas").joinpath(SCHEMA).open("rb") as f:
+    with resources.files("suoja.release.portal").joinpath("schemas").joinpath(SCHEMA).open("rb") as f:
         schema = json.load(f)
     return jsonschema.Draft202012Validator(schema,
                                            format_checker=jsonschema.FormatChecker())

@@ -16,9 +16,9 @@ from importlib import resources
 from typing import Any
 
 from suoja._toml import check_keys, texts
-from suoja.catalogue import Catalogue
 from suoja.codelists import LANGUAGES
 from suoja.errors import CatalogueError
+from suoja.tables.catalogue import Catalogue
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SLUG = re.compile(r"^[a-z0-9_-]{2,100}$")
@@ -185,5 +185,5 @@ def _fill(value: Any, year: int) -> Any:
 @cache
 def portal_texts() -> dict[str, dict[str, str]]:
     """The portal's fixed words in Finnish, Swedish and English (``texts.toml``)."""
-    with resources.files("suoja.portal").joinpath("texts.toml").open("rb") as f:
+    with resources.files("suoja.release.portal").joinpath("texts.toml").open("rb") as f:
         return tomllib.load(f)

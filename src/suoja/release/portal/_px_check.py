@@ -16,7 +16,7 @@ import math
 from pathlib import Path
 
 from suoja.codelists import LANGUAGES
-from suoja.portal.px import DOT_SYMBOLS, PxFile, cells, parse_px
+from suoja.release.portal.px import DOT_SYMBOLS, PxFile, cells, parse_px
 
 Cells = dict[tuple[str, ...], int | None]
 

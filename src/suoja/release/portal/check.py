@@ -21,9 +21,9 @@ from typing import Any
 
 from suoja.codelists import LANGUAGES
 from suoja.errors import UsageError
-from suoja.portal import _jsonstat_check as js
-from suoja.portal import _px_check as pxc
-from suoja.portal._files import (
+from suoja.release.portal import _jsonstat_check as js
+from suoja.release.portal import _px_check as pxc
+from suoja.release.portal._files import (
     CKAN_PACKAGE,
     DATAPACKAGE,
     DCAT,
@@ -31,8 +31,8 @@ from suoja.portal._files import (
     csv_cells,
     jsonstat_name,
 )
-from suoja.portal.ckan import ckan_problems
-from suoja.portal.manifest import verify_release
+from suoja.release.portal.ckan import ckan_problems
+from suoja.release.portal.manifest import verify_release
 
 
 @dataclass(frozen=True)
@@ -195,13 +195,13 @@ def _dcat(open_dir: Path) -> list[CheckLine]:
             raise ValueError(f"not read: the document refers to a remote context {remote[0]}")
 
     def parse() -> str:
-        from suoja.portal.dcat import read_jsonld
+        from suoja.release.portal.dcat import read_jsonld
 
         local()
         return f"{len(read_jsonld(path))} triples"
 
     def shacl() -> str | list[str]:
-        from suoja.portal.dcat import shacl_report
+        from suoja.release.portal.dcat import shacl_report
 
         local()
         conforms, text = shacl_report(path)

@@ -20,9 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from suoja.codelists import LANGUAGES
-from suoja.portal._files import CKAN_PACKAGE, DataFile, data_files
-from suoja.portal._metadata import EMAIL, SLUG, PortalMetadata, portal_metadata, portal_texts
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
+from suoja.release.portal._files import CKAN_PACKAGE, DataFile, data_files
+from suoja.release.portal._metadata import (
+    EMAIL,
+    SLUG,
+    PortalMetadata,
+    portal_metadata,
+    portal_texts,
+)
 
 COLLECTION_TYPES = ("Open Data", "Interoperability Tools")
 # avoindata.fi's licence list (ckan/data/license.json): the open ones.

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from suoja.codelists import LANGUAGES
-from suoja.portal._files import DCAT, IANA, DataFile, data_files
-from suoja.portal._metadata import PortalMetadata, Term, portal_metadata, portal_texts
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
+from suoja.release.portal._files import DCAT, IANA, DataFile, data_files
+from suoja.release.portal._metadata import PortalMetadata, Term, portal_metadata, portal_texts
 
 SHAPES = "dcat-ap-3.0.1-SHACL.ttl"
 EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
@@ -203,7 +203,7 @@ def write_dcat(release: ProtectedRelease, folder: Path,
 
 def shapes_path() -> Path:
     """The official DCAT-AP 3.0.1 SHACL shapes, shipped with suoja."""
-    return Path(str(resources.files("suoja.portal").joinpath("shapes").joinpath(SHAPES)))
+    return Path(str(resources.files("suoja.release.portal").joinpath("shapes").joinpath(SHAPES)))
 
 
 def read_jsonld(path: Path) -> Any:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import suoja
+from suoja._version import __version__
 from suoja.errors import UsageError
-from suoja.portal._files import MANIFEST
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
+from suoja.release.portal._files import MANIFEST
 
 PUBLIC = ("open", "review")
 FORMAT = "suoja-manifest/1"
@@ -57,7 +57,7 @@ def manifest(release: ProtectedRelease, release_dir: Path) -> dict[str, Any]:
         "format": FORMAT,
         "year": release.year,
         "released": release.created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "suoja_version": suoja.__version__,
+        "suoja_version": __version__,
         "policy": {"sha256": release.policy.fingerprint or None,
                    "file": Path(release.policy.source).name},
         "catalogue": {"sha256": release.catalogue.fingerprint or None},

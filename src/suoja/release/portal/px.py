@@ -27,14 +27,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-import suoja
 from suoja import codelists
-from suoja._jsonstat import METRIC_LABEL, STATUS_TEXT, YEAR_LABEL, cube_order
-from suoja.catalogue import TableSpec
+from suoja._version import __version__
 from suoja.codelists import LANGUAGES, TOTAL
 from suoja.errors import CatalogueError
-from suoja.portal._metadata import PortalMetadata, portal_metadata, portal_texts
-from suoja.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease
+from suoja.release._jsonstat import METRIC_LABEL, STATUS_TEXT, YEAR_LABEL, cube_order
+from suoja.release.portal._metadata import PortalMetadata, portal_metadata, portal_texts
+from suoja.tables.catalogue import TableSpec
 
 CONFIDENTIAL_SYMBOL = "..."
 DOT_SYMBOLS = {".": "DATASYMBOL1", "..": "DATASYMBOL2", "...": "DATASYMBOL3",
@@ -211,7 +211,7 @@ def px_text(release: ProtectedRelease, spec: TableSpec,
                                f"{meta.landing_page[lang]}" for lang in LANGUAGES}, cvalue)
     lines += _each("SOURCE", release.catalogue.publisher)
     lines += [f"OFFICIAL-STATISTICS={'YES' if meta.official_statistics else 'NO'};",
-              "SHOWDECIMALS=0;", f'MADE-WITH="suoja {suoja.__version__}";', "COPYRIGHT=YES;"]
+              "SHOWDECIMALS=0;", f'MADE-WITH="suoja {__version__}";', "COPYRIGHT=YES;"]
     symbol = portal_texts()["symbol_note"]
     lines += _each("NOTE", {lang: f"{spec.note[lang]} {symbol[lang]} {STATUS_TEXT[lang]}"
                             for lang in LANGUAGES})
