@@ -24,6 +24,7 @@ from suoja.protect.highs import INF
 from suoja.protect.joint import JointModel, View, build_joint
 from suoja.protect.joint_ranges import JointAttacker
 from suoja.protect.pooling import reference_table
+from suoja.protect.protected import ProtectedRelease
 from suoja.protect.rules import SuppressionRules
 from suoja.tables.catalogue import Catalogue
 from suoja.tables.cubes import cell_key, implicit_cells, is_implicit
@@ -309,3 +310,14 @@ def audit_open(folder: Path, catalogue: Catalogue, policy: Policy,
     for y, earlier in sorted(joint_earlier(previous, year).items()):
         views += views_from_tables(earlier, catalogue, policy, y)
     return audit_views(views, catalogue, policy, year)
+
+
+def audit_release(release: ProtectedRelease,
+                  previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
+                  ) -> pl.DataFrame:
+    """:func:`audit_open` of a release not yet written: its published tables, the earlier
+    releases in ``previous`` and the catalogue, never the true values it holds."""
+    views = views_from_tables(release.tables, release.catalogue, release.policy, release.year)
+    for y, earlier in sorted(joint_earlier(previous, release.year).items()):
+        views += views_from_tables(earlier, release.catalogue, release.policy, y)
+    return audit_views(views, release.catalogue, release.policy, release.year)
