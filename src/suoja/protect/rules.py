@@ -77,7 +77,7 @@ class SuppressionRules:
     threshold: int = 5
     zeros_sensitive: bool = False
     singleton_protection: bool = True
-    interval: str = "exact"
+    interval: str = "threshold"
     method: str = "heuristic"
     protect_grand_total: bool = False
     time_limit: float = 20.0
