@@ -264,7 +264,7 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
 
 def ledger_path(register: Path, policy: Policy) -> Path:
     """The privacy budget ledger of the register and policy, never of an output folder:
-    the policy's ``[privacy] ledger``, else one per register (``suoja.dp.anchor``)."""
+    the policy's ``[privacy] ledger``, else one per register (``suoja.protect.dp.anchor``)."""
     from suoja.protect.dp.anchor import default_ledger
 
     return (Path(policy.ledger) if policy.ledger else default_ledger(register)).resolve()

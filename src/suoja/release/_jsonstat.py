@@ -3,7 +3,7 @@
 Each dataset has a ``time`` dimension (``year``), the table's dimensions in catalogue order
 and a ``metric`` dimension (``measure``, with the population's unit). A hidden cell is
 ``null`` with the status ``C``; the meaning of ``C`` is stated in ``extension.status`` in
-the dataset's language. The PX writer (``suoja.portal.px``) walks the cells in the same
+the dataset's language. The PX writer (``suoja.release.portal.px``) walks the cells in the same
 order, through ``cube_order``.
 """
 

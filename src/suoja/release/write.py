@@ -1,6 +1,6 @@
 """Write a protected release: ``open/`` for the portal, ``restricted/`` for the officer.
 
-Reads protected tables only (``suoja.protected``), never the register. Everything is
+Reads protected tables only (``suoja.protect.protected``), never the register. Everything is
 written into a private temporary folder beside the target and renamed into place at the
 end, under a lock (``suoja._target``), so a failure or a kill leaves nothing behind; an
 existing release is replaced only when asked.
@@ -99,7 +99,7 @@ def write_open(release: ProtectedRelease, folder: Path) -> list[Path]:
 
 
 def release_loss(release: ProtectedRelease) -> pl.DataFrame:
-    """The loss of a suppression release per table (``suoja.loss``)."""
+    """The loss of a suppression release per table (``suoja.protect.loss``)."""
     from suoja.protect.loss import loss_table
 
     return loss_table(release.restricted.log,

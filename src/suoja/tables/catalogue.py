@@ -47,7 +47,7 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Population:
-    """Counted units (defined in ``suoja.populations``) and their cube dimensions."""
+    """Counted units (defined in ``suoja.tables.populations``) and their cube dimensions."""
 
     name: str
     dimensions: tuple[str, ...]
@@ -77,7 +77,8 @@ class TableSpec:
     note: dict[str, str]
     weight: float = 1.0
     of: str = ""
-    """For a count of distinct codes: the table whose codes are counted (``suoja.distinct``)."""
+    """For a count of distinct codes: the table whose codes are counted
+    (``suoja.protect.distinct``)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class Catalogue:
     facts: tuple[Fact, ...] = ()
     distinct: tuple[TableSpec, ...] = ()
     """Counts of distinct codes (``of`` another table): figures of their own, with their own
-    disclosure rule (``suoja.distinct``), never margins of a cube."""
+    disclosure rule (``suoja.protect.distinct``), never margins of a cube."""
 
     def table(self, table_id: str) -> TableSpec:
         """The table with this id (a count of distinct codes included)."""

@@ -3,7 +3,7 @@
 
 Register -> populations, at most ``B`` rows per person -> every published cell counted by
 Polars and noised by OpenDP (one vector measurement per table, composed over the release)
--> per population, consistent non-negative integer tables (``suoja.dp.postprocess``) ->
+-> per population, consistent non-negative integer tables (``suoja.protect.dp.postprocess``) ->
 optional quality suppression of small noisy values -> a :class:`ProtectedRelease` with the
 95 % error bound of every table and, for the privacy officer, one log row per cell.
 """

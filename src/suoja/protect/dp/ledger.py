@@ -14,7 +14,7 @@ SHA-256 of the entry's own canonical JSON without ``hash``. Changing, removing o
 reordering any entry but the last breaks the chain, which :func:`verify_ledger` reports
 and :func:`check_and_append` refuses to build on. A cut-off end, a forged last entry with
 its hash recomputed, or a deleted or emptied ledger are caught by the anchors outside the
-ledger (:mod:`suoja.dp.anchor`): its head file and the head recorded in every release.
+ledger (:mod:`suoja.protect.dp.anchor`): its head file and the head recorded in every release.
 Both ε and δ have a yearly cap. A re-run of the same release draws new noise and spends
 its budget again.
 """
@@ -116,7 +116,7 @@ def check_and_append(ledger_path: Path, release: str, epsilon: float, delta: flo
     """Check the yearly caps and the ledger's anchors; record the release's spending.
 
     ``cap`` bounds the year's ε and ``delta_cap`` (when given) its δ. ``roots`` are output
-    roots where releases may record the ledger's head (see :mod:`suoja.dp.anchor`);
+    roots where releases may record the ledger's head (see :mod:`suoja.protect.dp.anchor`);
     ``target`` is where this release goes. Returns the entry (with ``hash``, the new head).
     Raises ReleaseRefused (exit status 3), writing nothing, when the chain is broken, when
     the ledger disagrees with its head file or with a release present, or when a cap would

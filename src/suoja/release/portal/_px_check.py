@@ -3,7 +3,7 @@
 pyaxis (the PX reader of the Python ecosystem) takes a multilingual file apart by the
 order of its keywords and never notices a language that is left out, a DATASYMBOL that is
 not declared or a variable without CODES; ``px_problems`` checks those on our own reading
-of the syntax (``suoja.portal.px.parse_px``).
+of the syntax (``suoja.release.portal.px.parse_px``).
 """
 
 from __future__ import annotations
