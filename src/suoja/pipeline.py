@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from suoja.errors import RegisterError, ReleaseRefused, UsageError
+from suoja.errors import RegisterError, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
 from suoja.protect.knowledge import pooled_groups, structural_boxes
 from suoja.protect.model import StructuralZeroError
@@ -336,17 +336,6 @@ def _audit_written(open_dir: Path, release: ProtectedRelease,
     return audit_open(open_dir, release.catalogue, release.policy, earlier, release.year)
 
 
-def refuse_disclosure(audit: pl.DataFrame) -> None:
-    """Refuse the release (exit 3) if the audit found a hidden cell narrowed down too far."""
-    failed = audit.filter(~pl.col("ok"))
-    if failed.height:
-        first = failed.row(0, named=True)
-        raise ReleaseRefused(
-            f"the audit found {failed.height} hidden cell(s) an outsider can narrow down "
-            f"too far, e.g. {first['table']} {first['key']}: {first['finding']}; "
-            "nothing was written")
-
-
 def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
             catalogue_path: Path | None = None, force: bool = False,
             progress: Progress | None = None, privacy: str | None = None,
@@ -364,6 +353,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     when the last file is written: a refused or failed release leaves nothing in place.
     """
     from suoja.protect.officer import officer_review
+    from suoja.protect.release_audit import refuse_disclosure
     from suoja.release.portal import write_manifest
     from suoja.release.write import write_audit, write_files
     from suoja.review import write_review

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from suoja.codelists import OTHER, TOTAL, UNKNOWN
-from suoja.errors import UsageError
+from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import Policy
 from suoja.protect.audit import finding
 from suoja.protect.highs import INF
@@ -321,3 +321,14 @@ def audit_release(release: ProtectedRelease,
     for y, earlier in sorted(joint_earlier(previous, release.year).items()):
         views += views_from_tables(earlier, release.catalogue, release.policy, y)
     return audit_views(views, release.catalogue, release.policy, release.year)
+
+
+def refuse_disclosure(audit: pl.DataFrame) -> None:
+    """Refuse the release (exit 3) if the audit found a hidden cell narrowed down too far."""
+    failed = audit.filter(~pl.col("ok"))
+    if failed.height:
+        first = failed.row(0, named=True)
+        raise ReleaseRefused(
+            f"the audit found {failed.height} hidden cell(s) an outsider can narrow down "
+            f"too far, e.g. {first['table']} {first['key']}: {first['finding']}; "
+            "nothing was written")
