@@ -34,5 +34,5 @@ def test_the_readme_library_example_runs(tmp_path: Path,
     """The example reads ``data/register`` and writes ``out/2025`` from the current folder."""
     (tmp_path / "data").symlink_to(REPO / "data")
     monkeypatch.chdir(tmp_path)
-    exec(compile(_library_example(), "README.md", "exec"), {})  # noqa: S102
+    exec(compile(_library_example(), "README.md", "exec"), {})
     assert (tmp_path / "out" / "2025" / "open" / "datapackage.json").is_file()

@@ -27,7 +27,7 @@ SCHEMA = "jsonstat-2.0-dataset.schema.json"
 def _validator() -> Any:
     import jsonschema
 
-    with resources.files("suoja.release.portal").joinpath("schemas").joinpath(SCHEMA).open("rb") as f:
+    with resources.files("suoja.release.portal").joinpath("schemas", SCHEMA).open("rb") as f:
         schema = json.load(f)
     return jsonschema.Draft202012Validator(schema,
                                            format_checker=jsonschema.FormatChecker())
