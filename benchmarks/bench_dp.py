@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from suoja.catalogue import read_catalogue
-from suoja.dp import dp_protect_release, parse_dp_settings, plan_release, release_figures
-from suoja.dp.mechanism import add_noise
 from suoja.policy import read_policy
+from suoja.protect.dp import parse_dp_settings
+from suoja.protect.dp.engine import dp_protect_release, plan_release, release_figures
+from suoja.protect.dp.mechanism import add_noise
+from suoja.tables.catalogue import read_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 EPSILONS = (0.5, 1.0, 2.0)
@@ -46,7 +47,7 @@ def _frames() -> tuple[dict, str]:
         from suoja.register import read_register
 
         return dict(read_register(register).frames), "embedded register (data/register)"
-    from suoja._synth_scale import scaled_register
+    from suoja.synth._scale import scaled_register
 
     return scaled_register(4300, seed=0), "synthetic register of 4 300 persons"
 

@@ -242,10 +242,10 @@ def main() -> None:
     parser.add_argument("--singletons", action="store_true",
                         help="also run the (slow) independent singleton audit")
     args = parser.parse_args()
-    rules = SuppressionRules()
+    rules = SuppressionRules(interval="exact")  # as tau-ARGUS: no range rule
     run_ours("simulated release (linked tables)", release_problem(), rules, args.singletons)
     run_ours("simulated release, optimal method", release_problem(),
-             SuppressionRules(method="optimal"), args.singletons)
+             SuppressionRules(method="optimal", interval="exact"), args.singletons)
     flat = flat_2d()
     run_ours("2-D 200 x 20", flat, rules, singletons=False)
     run_tauargus("2-D 200 x 20", flat, rules, ["MOD", "OPT"])

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
-from suoja.audit import audit_open
-from suoja.catalogue import read_catalogue
 from suoja.pipeline import protect_release
 from suoja.policy import read_policy
+from suoja.protect.release_audit import audit_open
 from suoja.register import read_register
-from suoja.release import write_open
+from suoja.release.write import write_open
+from suoja.tables.catalogue import read_catalogue
 
 REGISTER = Path(__file__).resolve().parents[1] / "data" / "register"
 

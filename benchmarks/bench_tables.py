@@ -18,7 +18,7 @@ from _measure import gib, measure
 SUOJA = """
 import polars as pl
 from pathlib import Path
-from suoja.catalogue import read_catalogue
+from suoja.tables.catalogue import read_catalogue
 from suoja.register import SCHEMAS
 from suoja.tables import compute_cubes, compute_tables
 folder = Path({folder!r})
@@ -33,7 +33,7 @@ PANDAS = """
 from pathlib import Path
 import pandas as pd
 from pandas_tables import all_tables
-from suoja.catalogue import read_catalogue
+from suoja.tables.catalogue import read_catalogue
 tables = all_tables(Path({folder!r}), read_catalogue(), 2025)
 pd.DataFrame([(k, int(v["value"].sum())) for k, v in tables.items()],
              columns=["table", "sum"]).to_csv({out!r}, index=False)

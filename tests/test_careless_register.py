@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from suoja.cli import app
-from suoja.register import FILES
+from suoja.register.reader import FILES
 
 runner = CliRunner()
 ROWS = {name: sum(1 for _ in (EMBEDDED / f"{name}.csv").open(encoding="utf-8"))

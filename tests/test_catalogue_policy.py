@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from suoja.catalogue import read_catalogue
 from suoja.errors import CatalogueError, PolicyError
 from suoja.policy import read_policy
+from suoja.tables.catalogue import read_catalogue
 
 CONTRACT_TABLES = {
     "applications": ("referrer",),

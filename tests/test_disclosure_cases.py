@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from suoja.audit import published_only
 from suoja.protect import SuppressionRules
 from suoja.protect.audit import audit
 from suoja.protect.generic import protect_frequency_table
+from suoja.protect.release_audit import published_only
 
 
 def table(rows: list[list[int]]) -> pl.DataFrame:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from test_review import page_text, render, with_cells
 
-from suoja.distinct import Outsider, distinct_figure, with_distinct, withheld_because
+from suoja.protect.distinct import Outsider, distinct_figure, with_distinct, withheld_because
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +164,7 @@ def test_publish_writes_the_counts_to_open_in_every_format(embedded_release):
 def test_the_counts_are_no_cells_of_the_audit(embedded_release):
     """A count of distinct codes is no sum of cells: the audit's model never holds it, and
     the audit read back from open/ (the count files beside the tables) still passes."""
-    from suoja.audit import audit_open
+    from suoja.protect.release_audit import audit_open
 
     ids = {s.id for s in embedded_release.release.catalogue.distinct}
     assert not ids & {s.id for s in embedded_release.release.catalogue.tables}

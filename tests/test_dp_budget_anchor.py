@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from suoja.cli import app, default_register
-from suoja.dp import check_and_append, verify_ledger
-from suoja.dp.anchor import BUDGET_FILE, default_ledger, head_path, state_dir
-from suoja.dp.ledger import entry_hash
 from suoja.errors import PolicyError, ReleaseRefused
 from suoja.policy import read_policy
+from suoja.protect.dp import check_and_append, verify_ledger
+from suoja.protect.dp.anchor import BUDGET_FILE, default_ledger, head_path, state_dir
+from suoja.protect.dp.ledger import entry_hash
 
 runner = CliRunner()
 CAP = 4.0
@@ -192,8 +192,8 @@ def test_the_default_ledger_follows_the_register_across_folders(tmp_path: Path) 
 
 
 def test_the_methods_note_says_a_person_spends_from_several_years() -> None:
-    from suoja.dp import parse_dp_settings
-    from suoja.dp.notes import methods_note
+    from suoja.protect.dp import parse_dp_settings
+    from suoja.protect.dp.notes import methods_note
 
     settings = parse_dp_settings({"epsilon": 2, "yearly_epsilon_cap": 4})
     english = methods_note(settings, {}, "en")
@@ -224,7 +224,7 @@ def test_a_run_stopped_before_the_head_was_updated_is_not_a_tampering(
 
 
 def test_a_ledger_of_the_old_layout_must_be_moved_not_forgotten(tmp_path: Path) -> None:
-    from suoja.dp.anchor import refuse_legacy
+    from suoja.protect.dp.anchor import refuse_legacy
 
     out, ledger = tmp_path / "out", tmp_path / "state" / "ledger.jsonl"
     old = out / "restricted" / "privacy_budget_ledger.jsonl"

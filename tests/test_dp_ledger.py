@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from suoja.dp import check_and_append, spent, verify_ledger
 from suoja.errors import ReleaseRefused
+from suoja.protect.dp import check_and_append, spent, verify_ledger
 
 
 def record(path: Path, release: str, epsilon: float, year: int = 2025, cap: float = 3.0,
@@ -68,7 +68,7 @@ def test_tampering_is_detected_and_refused(tmp_path: Path) -> None:
     with pytest.raises(ReleaseRefused, match="ledger is broken"):
         record(ledger, "r3", 0.1)
     # even with its own hash recomputed, the next entry's link breaks
-    from suoja.dp.ledger import entry_hash
+    from suoja.protect.dp.ledger import entry_hash
 
     entry["hash"] = entry_hash(entry)
     ledger.write_text("\n".join([json.dumps(entry, sort_keys=True), *lines[1:]]) + "\n")
@@ -92,7 +92,7 @@ def test_ctrl_c_waits_until_the_entry_and_its_head_are_written(tmp_path: Path,
     import os
     import signal
 
-    import suoja.dp.ledger as ledger_module
+    import suoja.protect.dp.ledger as ledger_module
 
     ledger = tmp_path / "ledger.jsonl"
     real = ledger_module.write_head

@@ -18,9 +18,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from suoja.catalogue import read_catalogue
-from suoja.dp import parse_dp_settings, plan_release
-from suoja.dp.mechanism import (
+from suoja.protect.dp import parse_dp_settings
+from suoja.protect.dp.engine import plan_release
+from suoja.protect.dp.mechanism import (
     laplace_variance,
     noisy_counts,
     opendp,
@@ -28,6 +28,7 @@ from suoja.dp.mechanism import (
     sample_discrete_laplace,
 )
 from suoja.register import read_register
+from suoja.tables.catalogue import read_catalogue
 
 CATALOGUE = read_catalogue()
 N = 100_000

@@ -17,14 +17,14 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from suoja.catalogue import read_catalogue
-from suoja.dp import DPPlan, parse_dp_settings, plan_release
-from suoja.dp.engine import assemble, release_figures
-from suoja.dp.mechanism import add_noise
-from suoja.dp.postprocess import project, round_to
 from suoja.policy import Policy
-from suoja.protected import ProtectedRelease
+from suoja.protect.dp import parse_dp_settings
+from suoja.protect.dp.engine import DPPlan, assemble, plan_release, release_figures
+from suoja.protect.dp.mechanism import add_noise
+from suoja.protect.dp.postprocess import project, round_to
+from suoja.protect.protected import ProtectedRelease
 from suoja.register import read_register
+from suoja.tables.catalogue import read_catalogue
 
 CATALOGUE = read_catalogue()
 SCHEMA = {

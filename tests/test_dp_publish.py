@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 from typer.testing import CliRunner
 
-from suoja.catalogue import read_catalogue
 from suoja.cli import app, default_register
-from suoja.dp import verify_ledger
-from suoja.dp.anchor import default_ledger
+from suoja.protect.dp import verify_ledger
+from suoja.protect.dp.anchor import default_ledger
+from suoja.tables.catalogue import read_catalogue
 
 runner = CliRunner()
 CATALOGUE = read_catalogue()

@@ -9,22 +9,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from suoja.catalogue import read_catalogue
 from suoja.codelists import LANGUAGES
-from suoja.dp import (
-    dp_protect_release,
-    error_note,
-    methods_note,
-    parse_dp_settings,
-    plan_release,
-    status_text,
-)
-from suoja.dp.mechanism import add_noise
-from suoja.dp.notes import jsonstat_extension
-from suoja.dp.postprocess import generalised_least_squares
 from suoja.policy import read_policy
-from suoja.pooling import LOG_COLUMNS
+from suoja.protect.dp import error_note, methods_note, parse_dp_settings, status_text
+from suoja.protect.dp.engine import dp_protect_release, plan_release
+from suoja.protect.dp.mechanism import add_noise
+from suoja.protect.dp.notes import jsonstat_extension
+from suoja.protect.dp.postprocess import generalised_least_squares
+from suoja.protect.pooling import LOG_COLUMNS
 from suoja.register import read_register
+from suoja.tables.catalogue import read_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = read_catalogue()
@@ -132,7 +126,7 @@ def test_post_processing_beats_independent_noise_on_the_embedded_register() -> N
     of the margins."""
     register = ROOT / "data" / "register"
     assert (register / "persons.csv").exists(), "the embedded register ships in data/register"
-    from suoja.dp import release_figures
+    from suoja.protect.dp.engine import release_figures
 
     frames = read_register(register).frames
     plan = plan_release(frames, 2025, CATALOGUE, parse_dp_settings(dict(POLICY.dp)))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from suoja.dp import DPSettings, parse_dp_settings
 from suoja.errors import PolicyError
 from suoja.policy import read_policy
+from suoja.protect.dp import DPSettings, parse_dp_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"epsilon": 1.0, "yearly_epsilon_cap": 2.0}

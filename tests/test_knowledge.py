@@ -15,13 +15,13 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from suoja.audit import audit_views, read_open_tables, views_from_tables
-from suoja.catalogue import read_catalogue
 from suoja.cli import app
 from suoja.errors import CatalogueError
 from suoja.pipeline import protect_release, publish
 from suoja.policy import read_policy
+from suoja.protect.release_audit import audit_views, read_open_tables, views_from_tables
 from suoja.register import read_register
+from suoja.tables.catalogue import read_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 REGISTER = REPO / "data" / "register"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from suoja.loss import loss_table, summary
+from suoja.protect.loss import loss_table, summary
 
 
 def test_loss_counts_each_rule_per_table_and_in_all() -> None:

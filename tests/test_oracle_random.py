@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from intruder import attack
 from test_intruder import T, brute_force, publish_tiny, write_csv
 
-from suoja.audit import audit_open, read_open_tables
-from suoja.catalogue import read_catalogue
 from suoja.policy import read_policy
+from suoja.protect.release_audit import audit_open, read_open_tables
+from suoja.tables.catalogue import read_catalogue
 
 X, Y = "ACCEPTED", "REJECTED"
 P, Q, R = "NO_NEED", "LEFT_COUNTRY", "OTHER"

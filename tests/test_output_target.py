@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from suoja._target import atomic_folder, set_modes
 from suoja.cli import app
 from suoja.errors import ReleaseRefused, SolverLimitError, UsageError
+from suoja.release._target import atomic_folder, set_modes
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -86,12 +86,12 @@ def test_target_that_is_a_regular_file_is_exit_2(tmp_path: Path) -> None:
 
 def test_an_unwritable_file_system_is_exit_2(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    import suoja.release
+    import suoja.release.write
 
     def read_only(*_: object, **__: object) -> None:
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out" / "x"))
 
-    monkeypatch.setattr(suoja.release, "write_open", read_only)
+    monkeypatch.setattr(suoja.release.write, "write_open", read_only)
     assert_refused(publish(tmp_path / "out"), "Read-only file system")
     assert list((tmp_path / "out").iterdir()) == []
 
@@ -186,13 +186,13 @@ def test_a_solver_limit_is_a_refusal_not_a_bug(monkeypatch: pytest.MonkeyPatch,
         component.point()
     assert isinstance(raised.value, ReleaseRefused) and raised.value.exit_code == 3
 
-    import suoja.audit
+    import suoja.protect.release_audit
 
     def limited(*_: object, **__: object) -> None:
         raise SolverLimitError("the solver found no integer solution within its time limit "
                                "of 20 s")
 
-    monkeypatch.setattr(suoja.audit, "audit_views", limited)
+    monkeypatch.setattr(suoja.protect.release_audit, "audit_views", limited)
     result = publish(tmp_path / "out")
     assert result.exit_code == 3, result.output
     assert "time limit of 20 s" in result.stderr and "bug" not in result.output
@@ -229,7 +229,7 @@ def _manifest(out: Path) -> bytes | None:
 @pytest.mark.slow
 def test_a_killed_publish_leaves_the_old_release_or_the_new_never_a_mix(
         tmp_path: Path) -> None:
-    from suoja.portal import verify_release
+    from suoja.release.portal import verify_release
 
     out = tmp_path / "out"
     command = [sys.executable, "-m", "suoja", "publish", "2025", "--out", str(out), "--force"]
@@ -269,6 +269,6 @@ def test_two_publishes_seconds_apart_the_second_is_exit_2(tmp_path: Path) -> Non
     assert second.returncode == 2, second.stderr
     assert "Traceback" not in second.stderr
     assert "exists; use --force" in second.stderr or "another suoja run" in second.stderr
-    from suoja.portal import verify_release
+    from suoja.release.portal import verify_release
 
     assert verify_release(out / "2025").ok and _leftovers(out) == []

@@ -18,11 +18,10 @@ import polars as pl
 import pytest
 from conftest import REPO
 
-from suoja._jsonstat import STATUS_TEXT, dataset
-from suoja.catalogue import read_catalogue
 from suoja.codelists import LANGUAGES
 from suoja.errors import CatalogueError
-from suoja.portal import (
+from suoja.release._jsonstat import STATUS_TEXT, dataset
+from suoja.release.portal import (
     ckan_package,
     dcat_document,
     portal_metadata,
@@ -30,10 +29,11 @@ from suoja.portal import (
     write_manifest,
     write_portal_files,
 )
-from suoja.portal._files import data_files, jsonstat_name
-from suoja.portal._metadata import portal_texts
-from suoja.portal.dcat import shacl_report, shapes_path
-from suoja.portal.px import parse_px
+from suoja.release.portal._files import data_files, jsonstat_name
+from suoja.release.portal._metadata import portal_texts
+from suoja.release.portal.dcat import shacl_report, shapes_path
+from suoja.release.portal.px import parse_px
+from suoja.tables.catalogue import read_catalogue
 
 GOLDEN = REPO / "tests" / "golden" / "portal"
 TABLE = "new_clients"
@@ -188,7 +188,7 @@ def test_px_hides_exactly_the_confidential_cells(embedded_release, portal: Path)
 
 
 def test_px_with_a_hidden_cell_forbids_aggregation(embedded_release, portal: Path) -> None:
-    from suoja.portal._px_check import px_problems
+    from suoja.release.portal._px_check import px_problems
 
     hidden = 0
     for spec in embedded_release.release.open_tables:
@@ -208,8 +208,8 @@ def test_px_with_a_hidden_cell_forbids_aggregation(embedded_release, portal: Pat
 
 
 def test_pyaxis_reads_every_language(embedded_release, portal: Path) -> None:
-    from suoja.portal._files import csv_cells
-    from suoja.portal._px_check import pyaxis_read
+    from suoja.release.portal._files import csv_cells
+    from suoja.release.portal._px_check import pyaxis_read
 
     for spec in embedded_release.release.open_tables:
         reference = csv_cells(portal / "open" / f"{spec.id}.csv", list(spec.dimensions))

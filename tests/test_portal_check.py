@@ -17,9 +17,9 @@ import polars as pl
 import pytest
 from test_portal import portal_copy
 
-from suoja.catalogue import read_catalogue
 from suoja.errors import UsageError
-from suoja.portal import CheckLine, check_release, verify_release
+from suoja.release.portal import CheckLine, check_release, verify_release
+from suoja.tables.catalogue import read_catalogue
 
 READERS = {"inventory", "frictionless", "json-schema", "jsonstat.py", "pyjstat", "structure",
            "pyaxis", "rdflib", "pyshacl", "ckan-schema", "manifest"}
@@ -182,7 +182,7 @@ def test_manifest_lists_every_public_file_and_nothing_restricted(release: Path,
               for p in (release / top).rglob("*") if p.is_file()}
     assert listed == public - {"open/manifest.json"}
     assert "restricted" not in text
-    from suoja.portal.manifest import sha256_file
+    from suoja.release.portal.manifest import sha256_file
 
     for path in (release / "restricted").iterdir():
         assert sha256_file(path) not in text, path.name

@@ -16,11 +16,11 @@ import pytest
 from test_protect_support import table_cells
 from typer.testing import CliRunner
 
-from suoja.catalogue import read_catalogue
+from suoja.tables.catalogue import read_catalogue
 from suoja.cli import app
 from suoja.errors import CatalogueError
 from suoja.policy import read_policy
-from suoja.priorities import Priority, never_hide_report, priority_frame
+from suoja.tables.priorities import Priority, never_hide_report, priority_frame
 from suoja.protect import SuppressionRules, protect
 from suoja.protect.primary import weights
 

@@ -11,7 +11,7 @@ from suoja.protect import SuppressionRules
 
 def test_defaults():
     rules = SuppressionRules()
-    assert (rules.threshold, rules.interval, rules.method) == (5, "exact", "heuristic")
+    assert (rules.threshold, rules.interval, rules.method) == (5, "threshold", "heuristic")
     assert rules.singleton_protection and not rules.zeros_sensitive
     assert not rules.protect_grand_total
 

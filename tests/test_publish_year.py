@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from suoja.cli import app
 from suoja.errors import UsageError
 from suoja.pipeline import publish
-from suoja.register import dated_years
+from suoja.register.reader import dated_years
 
 runner = CliRunner()
 

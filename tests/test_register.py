@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from suoja.cli import app
 from suoja.errors import RegisterError
-from suoja.register import SCHEMAS, read_register
+from suoja.register import read_register
+from suoja.register.reader import SCHEMAS
 
 runner = CliRunner()
 
@@ -198,7 +199,7 @@ def test_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_event_period_mapping_prefers_the_open_period(tiny_register: Path) -> None:
-    from suoja._rules import event_periods
+    from suoja.register.consistency import event_periods
 
     register = read_register(tiny_register)
     mapped = event_periods(register["exploitation"], register["client_periods"])

@@ -12,10 +12,10 @@ import pytest
 from conftest import EMBEDDED, REPO
 from typer.testing import CliRunner
 
-from suoja.catalogue import read_catalogue
 from suoja.cli import app
 from suoja.errors import UsageError
 from suoja.pipeline import publish
+from suoja.tables.catalogue import read_catalogue
 
 CATALOGUE = read_catalogue()
 runner = CliRunner()
@@ -193,12 +193,12 @@ def test_existing_release_is_not_overwritten(embedded_release) -> None:
 
 
 def test_failed_publish_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
-    import suoja.release
+    import suoja.release.write
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(suoja.release, "write_restricted", broken)
+    monkeypatch.setattr(suoja.release.write, "write_restricted", broken)
     with pytest.raises(RuntimeError):
         publish(2025, EMBEDDED, tmp_path)
     assert list(tmp_path.iterdir()) == []

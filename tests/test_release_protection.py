@@ -10,11 +10,11 @@ from conftest import EMBEDDED, REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from suoja.audit import audit_open
-from suoja.catalogue import read_catalogue
 from suoja.pipeline import publish
 from suoja.policy import read_policy
+from suoja.protect.release_audit import audit_open
 from suoja.synth import scaled_register, write_register
+from suoja.tables.catalogue import read_catalogue
 
 CATALOGUE = read_catalogue()
 
@@ -97,12 +97,12 @@ def test_privacy_officer_page(embedded_release) -> None:
 def test_two_tables_that_pass_alone_leak_by_differencing() -> None:
     """new_clients_citizenship and finland_victims_citizenship, each protected alone, give
     away the Finnish client exploited abroad (18 - 17); protected together they do not."""
-    from suoja.audit import judge_implicit, published_only
-    from suoja.pooling import pool
     from suoja.protect import protect
     from suoja.protect.audit import audit
+    from suoja.protect.pooling import pool
+    from suoja.protect.release_audit import judge_implicit, published_only
     from suoja.register import read_register
-    from suoja.tables import cells_frame, compute_cubes, compute_tables, implicit_cells
+    from suoja.tables.cubes import cells_frame, compute_cubes, compute_tables, implicit_cells
 
     policy = read_policy()
     rules = policy.suppression_rules()

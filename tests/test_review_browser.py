@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_review import release, review_dir  # noqa: F401
 
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
 from suoja.review import LANGUAGES, write_review
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ import pytest
 from test_review import page_text, pages, release, review_dir, sentences  # noqa: F401
 
 from suoja.codelists import TOTAL
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
 from suoja.register import read_register
 from suoja.review import LANGUAGES
 from suoja.review.messages import Messages
@@ -251,10 +251,10 @@ def test_a_nearly_empty_year_reads_and_gives_nothing_away(tiny_register, tmp_pat
     """Four persons in the register: nearly every figure is hidden, and the review says so."""
     from dataclasses import replace
 
-    from suoja.catalogue import read_catalogue
     from suoja.pipeline import protect_release
     from suoja.policy import read_policy
     from suoja.review.render import write_html
+    from suoja.tables.catalogue import read_catalogue
 
     frames = read_register(tiny_register).frames
     catalogue, policy = read_catalogue(), read_policy()

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_review import page_text, render, with_cells
 
 from suoja import codelists
 from suoja.review.figures import Figure
 from suoja.review.messages import LANGUAGES, Messages
 from suoja.review.render import content
-from test_review import page_text, render, with_cells
 
 
 @pytest.fixture(scope="module")
@@ -294,9 +294,9 @@ def test_grouped_cube_counts_every_member(tmp_path):
     """A register's divisions 41, 42 and 43 are counted together as F (tiny register)."""
     from conftest import TINY, write_tiny
 
-    from suoja.catalogue import read_catalogue
     from suoja.register import read_register
-    from suoja.tables import compute_cubes, compute_tables
+    from suoja.tables.catalogue import read_catalogue
+    from suoja.tables.cubes import compute_cubes, compute_tables
 
     events = [*TINY["exploitation"],
               "E4,P1,FORCED_LABOUR,SECONDARY,FIN,41,2025-02-01",
@@ -310,8 +310,8 @@ def test_grouped_cube_counts_every_member(tmp_path):
 
 
 def test_unknown_group_is_a_catalogue_error(tmp_path):
-    from suoja.catalogue import default_catalogue_path, read_catalogue
     from suoja.errors import CatalogueError
+    from suoja.tables.catalogue import default_catalogue_path, read_catalogue
 
     text = default_catalogue_path().read_text(encoding="utf-8")
     bad = tmp_path / "catalogue.toml"

@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from suoja.catalogue import read_catalogue
-from suoja.pooling import choose_pool, pool
+from suoja.protect.pooling import choose_pool, pool
 from suoja.register import read_register
-from suoja.tables import compute_cubes, compute_tables
+from suoja.tables.catalogue import read_catalogue
+from suoja.tables.cubes import compute_cubes, compute_tables
 
 CATALOGUE = read_catalogue()
 

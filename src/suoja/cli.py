@@ -121,8 +121,8 @@ def validate(
 
         suoja validate data/register
     """
-    from suoja.register import read_raw
-    from suoja.validate import validate_raw
+    from suoja.register.reader import read_raw
+    from suoja.register.validate import validate_raw
 
     with user_errors(debug):
         folder_argument(path, "the register extract")
@@ -234,13 +234,13 @@ def publish(
         typer.echo(f"Published {year}: {tables} tables, {result.cells} cells, "
                    f"{result.hidden} not published; the audit found no hidden or derivable "
                    f"cell an outsider can narrow down ({result.audit.height} checked).")
-        from suoja.loss import summary
-        from suoja.release import release_loss
+        from suoja.protect.loss import summary
+        from suoja.release.write import release_loss
 
         typer.echo(f"  {summary(release_loss(result.release))}")
         never = result.release.restricted.extra.get("never_hide")
         if never is not None and not never.is_empty():
-            from suoja.priorities import never_hide_summary
+            from suoja.tables.priorities import never_hide_summary
 
             typer.echo(f"  {never_hide_summary(never)}")
         earlier = result.earlier_releases
@@ -280,10 +280,10 @@ def audit(
 
         suoja audit publish/2025
     """
-    from suoja.audit import audit_open, read_previous
-    from suoja.catalogue import read_catalogue
     from suoja.errors import UsageError
     from suoja.policy import read_policy
+    from suoja.protect.release_audit import audit_open, read_previous
+    from suoja.tables.catalogue import read_catalogue
 
     with user_errors(debug):
         folder_argument(release, "a release (e.g. publish/2025)")
@@ -341,7 +341,7 @@ def protect(
     from rich.console import Console
     from rich.progress import Progress
 
-    from suoja.generic import protect_csv
+    from suoja.table_pipeline import protect_csv
 
     with user_errors(debug), Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("protect", total=None)
@@ -377,7 +377,7 @@ def check(
     """
     from dataclasses import asdict
 
-    from suoja.portal import check_release
+    from suoja.release.portal import check_release
 
     with user_errors(debug):
         folder_argument(release, "a release (e.g. publish/2025)")
@@ -405,7 +405,7 @@ def verify(
 
         suoja verify publish/2025
     """
-    from suoja.portal import verify_release
+    from suoja.release.portal import verify_release
 
     with user_errors(debug):
         folder_argument(release, "a release (e.g. publish/2025)")

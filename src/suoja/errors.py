@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 SHOWN_CHARACTERS = 60
 """At most this many characters of a user's value appear in a message."""
 

@@ -6,26 +6,26 @@ differential privacy) -> release (open/, restricted/, review/) -> audit (from op
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
-from suoja._target import check_target
-from suoja.audit import ONE
-from suoja.catalogue import Catalogue, Population, read_catalogue
-from suoja.errors import RegisterError, ReleaseRefused, UsageError
+from suoja.errors import RegisterError, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
-from suoja.pooling import LOG_COLUMNS, pool
-from suoja.priorities import never_hide_keys, never_hide_report, priority_frame
 from suoja.protect.knowledge import pooled_groups, structural_boxes
 from suoja.protect.model import StructuralZeroError
+from suoja.protect.pooling import LOG_COLUMNS, pool
+from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease, Restricted
 from suoja.protect.reasons import KNOWLEDGE_REASON
-from suoja.protected import CONFIDENTIAL, ProtectedRelease, Restricted
-from suoja.register import check_year_has_data, read_register
-from suoja.tables import (
+from suoja.protect.release_audit import ONE
+from suoja.register import read_register, register_fingerprint
+from suoja.register.reader import check_year_has_data
+from suoja.release._target import atomic_folder, check_target
+from suoja.tables.catalogue import Catalogue, Population, read_catalogue
+from suoja.tables.priorities import never_hide_keys, never_hide_report, priority_frame
+from suoja.tables.cubes import (
     cell_key,
     cells_frame,
     compute_cubes,
@@ -77,15 +77,6 @@ class PublishResult:
         """The counts of distinct codes written to ``open/`` (None: withheld)."""
         return {s.id: self.release.tables[s.id]["value"][0]
                 for s in self.release.catalogue.distinct if s.id in self.release.tables}
-
-
-def register_fingerprint(frames: Mapping[str, pl.DataFrame]) -> str:
-    """A SHA-256 over the register's contents, for the restricted folder only."""
-    digest = hashlib.sha256()
-    for name in sorted(frames):
-        digest.update(name.encode())
-        digest.update(frames[name].hash_rows(seed=0).sort().to_numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _merge(table: pl.DataFrame, spec_dims: tuple[str, ...], key: pl.Expr,
@@ -264,7 +255,7 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     could still narrow down, and each such finding hides one more published cell that
     links it (or widens one already hidden), until the joint audit passes.
     """
-    from suoja.audit import audit_views, joint_earlier, views_from_tables
+    from suoja.protect.release_audit import audit_views, joint_earlier, views_from_tables
 
     cubes = compute_cubes(frames, catalogue, year)
     pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
@@ -296,8 +287,8 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
 
 def ledger_path(register: Path, policy: Policy) -> Path:
     """The privacy budget ledger of the register and policy, never of an output folder:
-    the policy's ``[privacy] ledger``, else one per register (``suoja.dp.anchor``)."""
-    from suoja.dp.anchor import default_ledger
+    the policy's ``[privacy] ledger``, else one per register (``suoja.protect.dp.anchor``)."""
+    from suoja.protect.dp.anchor import default_ledger
 
     return (Path(policy.ledger) if policy.ledger else default_ledger(register)).resolve()
 
@@ -306,8 +297,9 @@ def _dp_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalo
                 policy: Policy, ledger: Path, target: Path) -> ProtectedRelease:
     """Noise instead of suppression; refused (exit 3) before any work if over a cap or if
     the ledger does not match its anchors."""
-    from suoja.dp import check_and_append, dp_protect_release
-    from suoja.dp.anchor import refuse_legacy
+    from suoja.protect.dp import check_and_append
+    from suoja.protect.dp.anchor import refuse_legacy
+    from suoja.protect.dp.engine import dp_protect_release
 
     refuse_legacy(target.parent, ledger)
     settings = policy.dp_settings()
@@ -322,8 +314,8 @@ def _spend_budget(release: ProtectedRelease, ledger: Path, target: Path, folder:
     the release's restricted/ (an anchor of the ledger outside itself)."""
     import json
 
-    from suoja.dp import check_and_append
-    from suoja.dp.anchor import BUDGET_FILE
+    from suoja.protect.dp import check_and_append
+    from suoja.protect.dp.anchor import BUDGET_FILE
 
     spent = release.restricted.extra["dp"]
     settings = release.policy.dp_settings()
@@ -358,7 +350,7 @@ def _audit_written(open_dir: Path, release: ProtectedRelease,
     catalogue and the policy. When the files read back are exactly the tables the
     protection step audited last, that result stands; otherwise it is recomputed.
     """
-    from suoja.audit import audit_open, read_open_tables
+    from suoja.protect.release_audit import audit_open, read_open_tables
 
     written = read_open_tables(open_dir, release.catalogue)
     audited = release.restricted.audit
@@ -381,11 +373,14 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     compares with last year's published figures, never with the register. A year in
     which nothing of the register is dated is refused unless ``allow_empty_year`` (a
     deliberate release of zeros).
+
+    Everything is written into a private temporary folder that replaces ``out/year`` only
+    when the last file is written: a refused or failed release leaves nothing in place.
     """
-    from suoja.audit import read_previous
-    from suoja.distinct import with_distinct
-    from suoja.officer import officer_review
-    from suoja.release import write_release
+    from suoja.protect.officer import officer_review
+    from suoja.protect.release_audit import refuse_disclosure
+    from suoja.release.portal import write_manifest
+    from suoja.release.write import write_audit, write_files
     from suoja.review import write_review
 
     step = progress or (lambda _: None)
@@ -402,8 +397,36 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     if not allow_empty_year:
         check_year_has_data(frames, year, register)
     step("Computing and protecting the tables")
-    earlier = {}
     ledger = ledger_path(register, policy) if policy.mode == "dp" else None
+    release, earlier = _protect(frames, year, catalogue, policy, out, previous, ledger, target)
+    step("Writing the release")
+    with atomic_folder(target, force=force) as folder:
+        write_files(release, folder)
+        if ledger is None:
+            step("Auditing open/ as an outsider would")
+            audit = _audit_written(folder / "open", release, earlier)
+        else:
+            # Noise protects every figure; status C marks quality suppression only, and
+            # recovering such a cell by difference reveals nothing the noise does not cover.
+            audit = pl.DataFrame(schema=AUDIT_SCHEMA)
+            _spend_budget(release, ledger, target, folder)
+        refuse_disclosure(audit)
+        write_audit(folder, audit, officer_review(release, audit))
+        step("Writing the review")
+        write_review(release, folder / "review")
+        write_manifest(release, folder)
+    return PublishResult(target=target, release=release, audit=audit, ledger=ledger)
+
+
+def _protect(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
+             policy: Policy, out: Path, previous: Sequence[Path], ledger: Path | None,
+             target: Path) -> tuple[ProtectedRelease, dict[int, dict[str, pl.DataFrame]]]:
+    """The protected release (suppression against the earlier releases, or DP noise) and
+    the earlier releases it took as known."""
+    from suoja.protect.distinct import with_distinct
+    from suoja.protect.release_audit import read_previous
+
+    earlier = {}
     if ledger is not None:
         release = _dp_release(frames, year, catalogue, policy, ledger, target)
     else:
@@ -416,35 +439,4 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
                 year=year - 1, catalogue=catalogue, policy=policy, tables=dict(earlier[year - 1]),
                 restricted=Restricted(log=pl.DataFrame(schema=LOG_COLUMNS))))
     release.restricted.extra["earlier_releases"] = sorted(earlier)
-    audits: list[pl.DataFrame] = []
-
-    def finish(folder: Path) -> None:
-        if policy.mode == "dp":
-            # Noise protects every figure; status C marks quality suppression only, and
-            # recovering such a cell by difference reveals nothing the noise does not cover.
-            result = pl.DataFrame(schema=AUDIT_SCHEMA)
-            assert ledger is not None
-            _spend_budget(release, ledger, target, folder)
-        else:
-            step("Auditing open/ as an outsider would")
-            result = _audit_written(folder / "open", release, earlier)
-        audits.append(result)
-        failed = result.filter(~pl.col("ok"))
-        if failed.height:
-            first = failed.row(0, named=True)
-            raise ReleaseRefused(
-                f"the audit found {failed.height} hidden cell(s) an outsider can narrow down "
-                f"too far, e.g. {first['table']} {first['key']}: {first['finding']}; "
-                "nothing was written")
-        audit_file = folder / "restricted" / "audit.json"
-        audit_file.write_text(result.write_json(), encoding="utf-8")
-        audit_file.chmod(0o600)
-        page = folder / "restricted" / "review.html"
-        page.write_text(officer_review(release, result), encoding="utf-8")
-        page.chmod(0o600)
-        step("Writing the review")
-        write_review(release, folder / "review")
-
-    step("Writing the release")
-    write_release(release, target, force=force, extra=finish)
-    return PublishResult(target=target, release=release, audit=audits[0], ledger=ledger)
+    return release, earlier

@@ -55,7 +55,7 @@ class Policy:
 
     def dp_settings(self) -> Any:
         """The ``[dp]`` table as checked settings (PolicyError naming the key if wrong)."""
-        from suoja.dp import parse_dp_settings
+        from suoja.protect.dp.settings import parse_dp_settings
 
         if not self.dp:
             raise PolicyError("privacy.mode is \"dp\" but the policy has no [dp] table")
@@ -63,7 +63,7 @@ class Policy:
 
     def suppression_rules(self) -> Any:
         """The rules the protection engine applies."""
-        from suoja.protect import SuppressionRules
+        from suoja.protect.rules import SuppressionRules
 
         try:
             return SuppressionRules(threshold=self.min_count,

@@ -33,11 +33,11 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from suoja.facts import AtLeastFact, Fact, IffFact, StockFact
 from suoja.protect.highs import INF
 from suoja.protect.knowledge import OTHER, structural_boxes
 from suoja.protect.model import LinearModel, public_model
 from suoja.protect.rules import SuppressionRules
+from suoja.tables.facts import AtLeastFact, Fact, IffFact, StockFact
 
 TOTAL = "_T"
 REST = "_R"

@@ -1,7 +1,7 @@
 """The outsider's knowledge besides the published cells: declared facts, as the engine
 and the audit use them.
 
-This module turns the catalogue's facts (``suoja.facts``) into what the linear model of
+This module turns the catalogue's facts (``suoja.tables.facts``) into what the linear model of
 one population needs: structural zeros as boxes of leaf codes. A leaf may stand for many
 codes (``_O`` pools the small categories), and is inside a box only when every code it
 stands for is, so that a pooled category never absorbs, or is wrongly denied, a unit.
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from suoja.facts import Fact, IffFact
 from suoja.protect.model import ZeroBox
+from suoja.tables.facts import Fact, IffFact
 
 OTHER = "_O"
 

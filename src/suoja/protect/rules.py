@@ -78,13 +78,13 @@ class SuppressionRules:
             "frequency" cost function). With ``cell_cost = 1, unit_cost = 0`` (the
             default) fewer cells win and fewer units only break ties; ``0, 1`` hides the
             fewest persons; anything between is a mix. A cell's cost is multiplied by
-            the weights the catalogue's ``[[priorities]]`` give it (``suoja.priorities``).
+            the weights the catalogue's ``[[priorities]]`` give it (``suoja.tables.priorities``).
     """
 
     threshold: int = 5
     zeros_sensitive: bool = False
     singleton_protection: bool = True
-    interval: str = "exact"
+    interval: str = "threshold"
     method: str = "heuristic"
     protect_grand_total: bool = False
     time_limit: float = 20.0

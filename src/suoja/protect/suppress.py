@@ -251,7 +251,7 @@ def protect(
             threshold needs no protection of its own.
         progress: Optional callback ``progress(stage, done, total)`` for long runs.
         priority: Optional cost weights and never-hide flags of cells (``table``,
-            ``key``, ``weight``, ``never_hide``; ``suoja.priorities.priority_frame``
+            ``key``, ``weight``, ``never_hide``; ``suoja.tables.priorities.priority_frame``
             makes it from the catalogue). A never-hide cell is hidden only if it is
             primary or if no pattern exists without it (then at a high cost).
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
 from suoja.review.messages import LANGUAGES
 from suoja.review.pdf import write_pdf
 from suoja.review.render import content, write_html

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from suoja.codelists import CITIZENSHIP_UNKNOWN, OTHER, TOTAL, UNKNOWN
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
 
 NOT_RANKED = (TOTAL, OTHER, UNKNOWN, CITIZENSHIP_UNKNOWN)
 """Codes that are no category of their own: totals, pooled groups, not known."""

@@ -11,7 +11,7 @@ import jinja2
 from babel.dates import format_date
 
 from suoja.codelists import TOTAL
-from suoja.protected import ProtectedRelease
+from suoja.protect.protected import ProtectedRelease
 from suoja.review import sections
 from suoja.review.charts import ChartText, draw
 from suoja.review.figures import Facts, Figure
@@ -54,7 +54,7 @@ class ChartView:
 def content(release: ProtectedRelease) -> Content:
     """Every fact and chart of the review, read from the published tables.
 
-    Counts of distinct codes are said when the release holds them (``suoja.distinct``
+    Counts of distinct codes are said when the release holds them (``suoja.protect.distinct``
     publishes them, by their own rule, beside the protected tables).
     """
     facts = Facts(release)
