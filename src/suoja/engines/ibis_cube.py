@@ -1,0 +1,82 @@
+"""Each population's finest cube, as one query derived from the catalogue, on any engine.
+
+The catalogue gives, per population, its cube dimensions and the code-list groups to apply
+(divisions 41-43 counted as construction, ``F``); ``suoja.engines._populations`` gives its
+units (filters, year scope, joins). The query groups the units by the dimensions and counts
+them; only the cube (codes and counts, a few hundred rows) comes back. Pooling, margins and
+protection then run in suoja on the cube, exactly as for the Polars path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import polars as pl
+
+from suoja.catalogue import Catalogue
+from suoja.engines._connect import collect
+from suoja.engines._populations import POPULATIONS, YearScope
+from suoja.engines._sources import Source, typed_tables
+from suoja.tables import VALUE, Cube
+
+
+def recoded(units: ir.Table, name: str, catalogue: Catalogue) -> ir.Table:
+    """The units with each dimension's code groups applied (members counted as the group)."""
+    changes = {}
+    for dim in catalogue.populations[name].dimensions:
+        groups = catalogue.dimensions[dim].groups
+        if groups:
+            mapping = {m: g for g, members in groups.items() for m in members}
+            changes[dim] = units[dim].substitute(mapping)
+    return units.mutate(**changes) if changes else units
+
+
+def cube_query(tables: dict[str, ir.Table], name: str, catalogue: Catalogue,
+               year: int) -> ir.Table:
+    """The query of one population's finest cube: dimension codes and ``value``."""
+    units = recoded(POPULATIONS[name](YearScope(tables, year)), name, catalogue)
+    dims = list(catalogue.populations[name].dimensions)
+    if dims:
+        return units.group_by(dims).aggregate(**{VALUE: units.count()})
+    return units.aggregate(**{VALUE: units.count()})
+
+
+def normalise(frame: pl.DataFrame, dims: tuple[str, ...]) -> pl.DataFrame:
+    """An engine's cube as the Polars path makes it: codes as strings, counts as Int64,
+    sorted by the dimensions."""
+    frame = frame.select(*[pl.col(d).cast(pl.String) for d in dims],
+                         pl.col(VALUE).cast(pl.Int64))
+    return frame.sort(list(dims)) if dims else frame
+
+
+def engine_cubes(con: Any, sources: dict[str, Source], catalogue: Catalogue,
+                 year: int) -> dict[str, Cube]:
+    """Every population's cube, computed by the engine behind ``con``."""
+    tables = typed_tables(con, sources)
+    cubes = {}
+    for name in (p for p in catalogue.populations if catalogue.tables_of(p)):
+        dims = catalogue.populations[name].dimensions
+        finest = normalise(collect(con, cube_query(tables, name, catalogue, year)), dims)
+        domains = {d: catalogue.dimensions[d].cube_codes for d in dims}
+        cubes[name] = Cube(name, dims, domains, finest)
+    return cubes
+
+
+def register_cubes(folder: Path, catalogue: Catalogue, year: int, engine: str,
+                   master: str | None = None) -> dict[str, Cube]:
+    """The cubes of the register in ``folder`` computed by ``engine`` (no validation)."""
+    from suoja.engines._connect import connect
+    from suoja.engines._sources import find_sources
+
+    sources, absent = find_sources(folder)
+    if absent:
+        from suoja.errors import RegisterError
+
+        raise RegisterError(str(folder), [f"{n}: required file is missing" for n in absent])
+    return engine_cubes(connect(engine, master), sources, catalogue, year)
+
+
+__all__ = ["cube_query", "engine_cubes", "normalise", "recoded", "register_cubes"]
