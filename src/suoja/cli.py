@@ -113,6 +113,11 @@ def stages(console: Console) -> Iterator[Callable[[str], None]]:
 def validate(
     path: Annotated[Path, typer.Argument(help="Folder of the register extract.")],
     as_json: JsonOption = False,
+    engine: Annotated[str, typer.Option(
+        help="polars (in memory), or duckdb or spark (the contract's rules as queries).")
+    ] = "polars",
+    master: Annotated[str | None, typer.Option(
+        help="The Spark master URL for --engine spark (default: local[*]).")] = None,
     debug: DebugOption = False,
 ) -> None:
     """Check a register extract against the data contract; list every problem.
@@ -124,6 +129,14 @@ def validate(
     from suoja.register import read_raw
     from suoja.validate import validate_raw
 
+    if engine != "polars":
+        from suoja.engines.cli import validate_with
+
+        with user_errors(debug):
+            folder_argument(path, "the register extract")
+            validate_with(path, engine, master)
+        typer.echo(f"{path}: valid ({engine}).")
+        return
     with user_errors(debug):
         folder_argument(path, "the register extract")
         raw, absent = read_raw(path)
@@ -200,6 +213,14 @@ def publish(
     allow_empty_year: Annotated[bool, typer.Option(
         help="Publish YEAR even if nothing in the register is dated in it (all zeros).")
     ] = False,
+    engine: Annotated[str, typer.Option(
+        help="What computes the cubes from the register: polars (in memory), duckdb "
+             "(out of core, from CSV or Parquet) or spark.")] = "polars",
+    master: Annotated[str | None, typer.Option(
+        help="The Spark master URL for --engine spark (default: local[*]).")] = None,
+    cube: Annotated[Path | None, typer.Option(
+        help="A cube folder written by suoja cube: publish from it, with no register.")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Compute, protect, audit and write the release of YEAR into OUT/YEAR.
@@ -213,17 +234,21 @@ def publish(
     Example:
 
         suoja publish 2025 --out publish --force
+        suoja publish 2025 --engine duckdb --register /data/register
+        suoja publish 2025 --cube cubes/
     """
+    from suoja.engines.cli import cube_source
     from suoja.pipeline import publish as run_publish
 
     console = Console(stderr=True)
     with user_errors(debug), stages(console) as progress:
         folder_argument(register, "--register (the register extract)")
         folder_argument(out, "--out (the root folder of releases)")
+        source = cube_source(register, engine, master, cube, default_register)
         result = run_publish(year, register or default_register(), out, policy_path=policy,
                              catalogue_path=catalogue, force=force, privacy=privacy,
                              allow_empty_year=allow_empty_year, progress=progress,
-                             previous=previous or ())
+                             previous=previous or (), cubes=source)
     tables = len(result.release.tables)
     if result.release.policy.mode == "dp":
         spent = result.release.restricted.extra["dp"]
@@ -407,6 +432,11 @@ def verify(
     for change in report.changes:
         typer.echo(change)
     raise typer.Exit(code=2)
+
+
+from suoja.engines.cli import cube as _cube  # noqa: E402  (a command of its own module)
+
+app.command(cls=Command, name="cube")(_cube)
 
 
 def main() -> None:

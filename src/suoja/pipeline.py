@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 import polars as pl
@@ -34,6 +35,9 @@ from suoja.tables import (
 )
 
 Progress = Callable[[str], None]
+if TYPE_CHECKING:
+    from suoja.engines.cubes import CubeSet
+    from suoja.engines.load import CubeSource
 AUDIT_SCHEMA = {"table": pl.String, "key": pl.String, "lo": pl.Int64, "hi": pl.Int64,
                 "exact": pl.Boolean, "ok": pl.Boolean, "finding": pl.String}
 FIRST_YEAR = 2006
@@ -234,7 +238,7 @@ def _force(forced, population: str, table: str, key: str, up: int, down: int) ->
 def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
                     policy: Policy,
                     previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
-                    ) -> ProtectedRelease:
+                    *, cube_set: CubeSet | None = None) -> ProtectedRelease:
     """Compute, pool and protect every table of one year (nothing is written).
 
     Each population is protected on its own first (with the structural zeros of the
@@ -242,10 +246,13 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     ``previous``, the facts and the publication rules) looks for anything an outsider
     could still narrow down, and each such finding hides one more published cell that
     links it (or widens one already hidden), until the joint audit passes.
+
+    With ``cube_set`` (``suoja.engines``: cubes from DuckDB, Spark or a cube folder) the
+    cubes are taken as given and ``frames`` is not read.
     """
     from suoja.audit import audit_views, joint_earlier, views_from_tables
 
-    cubes = compute_cubes(frames, catalogue, year)
+    cubes = cube_set.cubes if cube_set else compute_cubes(frames, catalogue, year)
     pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
               for name, cube in cubes.items()}
     cubes = {name: p.cube for name, p in pooled.items()}
@@ -265,7 +272,8 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     logs = [p.log for p in pooled.values()]
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
-                            register_fingerprint=register_fingerprint(frames),
+                            register_fingerprint=(cube_set.register_fingerprint if cube_set
+                                                  else register_fingerprint(frames)),
                             cells=protected_cells, audit=found)
     return ProtectedRelease(year=year, catalogue=catalogue, policy=policy, tables=out,
                             restricted=restricted)
@@ -347,7 +355,8 @@ def _audit_written(open_dir: Path, release: ProtectedRelease,
 def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
             catalogue_path: Path | None = None, force: bool = False,
             progress: Progress | None = None, privacy: str | None = None,
-            previous: Sequence[Path] = (), allow_empty_year: bool = False) -> PublishResult:
+            previous: Sequence[Path] = (), allow_empty_year: bool = False,
+            cubes: CubeSource | None = None) -> PublishResult:
     """Read, validate, protect, write and audit the release of ``year`` under ``out/year``.
 
     ``privacy`` ("suppression" or "dp") overrides the policy's ``[privacy] mode``. The
@@ -356,6 +365,9 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     compares with last year's published figures, never with the register. A year in
     which nothing of the register is dated is refused unless ``allow_empty_year`` (a
     deliberate release of zeros).
+
+    ``cubes`` (``suoja.engines``: a register computed by DuckDB or Spark, or a cube folder)
+    replaces reading the register into memory; ``register`` is then not read here.
     """
     from suoja.audit import read_previous
     from suoja.officer import officer_review
@@ -371,10 +383,20 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     if privacy is not None:
         policy = with_privacy(policy, privacy)
     catalogue = read_catalogue(catalogue_path)
-    step("Reading and validating the register")
-    frames = read_register(register).frames
-    if not allow_empty_year:
-        check_year_has_data(frames, year, register)
+    frames: dict[str, pl.DataFrame] = {}
+    cube_set = None
+    if cubes is not None:
+        if policy.mode == "dp":
+            raise UsageError("differential privacy bounds each person's contribution, which "
+                             "needs the register itself: publish with --engine polars and "
+                             "--register, not from an engine's cubes or a cube folder")
+        cube_set = cubes.load(year, catalogue, allow_empty_year=allow_empty_year,
+                              progress=step)
+    else:
+        step("Reading and validating the register")
+        frames = read_register(register).frames
+        if not allow_empty_year:
+            check_year_has_data(frames, year, register)
     step("Computing and protecting the tables")
     earlier = {}
     ledger = ledger_path(register, policy) if policy.mode == "dp" else None
@@ -382,7 +404,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
         release = _dp_release(frames, year, catalogue, policy, ledger, target)
     else:
         earlier = read_previous(out, year, catalogue, previous)
-        release = protect_release(frames, year, catalogue, policy, earlier)
+        release = protect_release(frames, year, catalogue, policy, earlier, cube_set=cube_set)
         if year - 1 in earlier:
             release = replace(release, previous=ProtectedRelease(
                 year=year - 1, catalogue=catalogue, policy=policy, tables=dict(earlier[year - 1]),
