@@ -52,7 +52,11 @@ def connect(engine: str, master: str | None = None) -> Any:
     ibis = _need("ibis", engine)
     if engine == "duckdb":
         _need("duckdb", engine)
-        return ibis.duckdb.connect()
+        con = ibis.duckdb.connect()
+        # DuckDB spills to disk beyond its memory limit (80 % of RAM unless told).
+        if limit := os.environ.get("SUOJA_DUCKDB_MEMORY_LIMIT"):
+            con.raw_sql(f"SET memory_limit = '{limit}'")
+        return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session(master))
     if engine == "ibis-polars":

@@ -56,6 +56,8 @@ def engine_cubes(con: Any, sources: dict[str, Source], catalogue: Catalogue,
                  year: int) -> dict[str, Cube]:
     """Every population's cube, computed by the engine behind ``con``."""
     tables = typed_tables(con, sources)
+    if con.name == "pyspark":
+        tables = {name: _cached(con, table, name) for name, table in tables.items()}
     cubes = {}
     for name in (p for p in catalogue.populations if catalogue.tables_of(p)):
         dims = catalogue.populations[name].dimensions
@@ -63,6 +65,13 @@ def engine_cubes(con: Any, sources: dict[str, Source], catalogue: Catalogue,
         domains = {d: catalogue.dimensions[d].cube_codes for d in dims}
         cubes[name] = Cube(name, dims, domains, finest)
     return cubes
+
+
+def _cached(con: Any, table: ir.Table, name: str) -> ir.Table:
+    """A Spark table read and typed once for the eight cube queries (memory, then disk)."""
+    frame = con._session.sql(con.compile(table)).cache()
+    frame.createOrReplaceTempView(f"suoja_typed_{name}")
+    return con.table(f"suoja_typed_{name}")
 
 
 def register_cubes(folder: Path, catalogue: Catalogue, year: int, engine: str,
