@@ -156,6 +156,8 @@ def main() -> None:
     parser.add_argument("--spark-max", type=int, default=1_000_000,
                         help="Largest register Spark runs on (local[*] on 2 cores is slow).")
     parser.add_argument("--tmp", type=Path, default=None)
+    parser.add_argument("--append", action="store_true",
+                        help="Add to the saved results instead of replacing them.")
     args = parser.parse_args()
     os.environ.setdefault("SUOJA_DUCKDB_MEMORY_LIMIT", "3GB")
     lines = [f"bench_engines: cubes of {YEAR} per engine ({os.cpu_count()} cores, "
@@ -168,7 +170,8 @@ def main() -> None:
             bench(n, engines, Path(tmp), lines, publish=n == max(args.persons))
             print("\n".join(lines), flush=True)
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = RESULTS.read_text(encoding="utf-8") if args.append and RESULTS.exists() else ""
+    RESULTS.write_text(before + "\n".join(lines) + "\n", encoding="utf-8")
     print(json.dumps({"saved": str(RESULTS)}))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ibis
 import ibis.expr.types as ir
@@ -46,12 +46,27 @@ def _yes_no(condition: ir.BooleanValue) -> ir.StringValue:
     return ibis.cases((condition, "Y"), else_="N")
 
 
+def _as_is(table: ir.Table, name: str) -> ir.Table:
+    return table
+
+
 @dataclass
 class YearScope:
-    """The register's tables seen from one year, with the joins every population shares."""
+    """The register's tables seen from one year, with the joins every population shares.
+
+    ``keep`` lets the engine materialise those shared joins once (a temporary table in
+    DuckDB, a cached frame in Spark), as the Polars path collects them once.
+    """
 
     tables: Tables
     year: int
+    keep: Callable[[ir.Table, str], ir.Table] = _as_is
+    _kept: dict[str, ir.Table] = field(default_factory=dict)
+
+    def _once(self, name: str, make: Callable[[], ir.Table]) -> ir.Table:
+        if name not in self._kept:
+            self._kept[name] = self.keep(make(), name)
+        return self._kept[name]
 
     @property
     def last_day(self) -> ir.DateValue:
@@ -59,6 +74,9 @@ class YearScope:
 
     def periods(self) -> ir.Table:
         """Periods started or ended in the year or open at its end, with the person."""
+        return self._once("periods", self._periods)
+
+    def _periods(self) -> ir.Table:
         p = self.tables["client_periods"]
         relevant = ((p.start.year() == self.year) | (p.end.year() == self.year)
                     | ((p.start <= self.last_day) & (p.end.isnull() | (p.end > self.last_day))))
@@ -73,6 +91,9 @@ class YearScope:
     def new_client_events(self) -> ir.Table:
         """Events of the victims' periods that started in the year, with the period's start
         (``period_start``) and the person's sex."""
+        return self._once("new_client_events", self._new_client_events)
+
+    def _new_client_events(self) -> ir.Table:
         starts = self.new_victim_periods().select("person_id", "start", "sex")
         persons = starts.select("person_id").distinct()
         events = self.tables["exploitation"].semi_join(persons, "person_id")

@@ -34,10 +34,9 @@ def recoded(units: ir.Table, name: str, catalogue: Catalogue) -> ir.Table:
     return units.mutate(**changes) if changes else units
 
 
-def cube_query(tables: dict[str, ir.Table], name: str, catalogue: Catalogue,
-               year: int) -> ir.Table:
+def cube_query(scope: YearScope, name: str, catalogue: Catalogue) -> ir.Table:
     """The query of one population's finest cube: dimension codes and ``value``."""
-    units = recoded(POPULATIONS[name](YearScope(tables, year)), name, catalogue)
+    units = recoded(POPULATIONS[name](scope), name, catalogue)
     dims = list(catalogue.populations[name].dimensions)
     if dims:
         return units.group_by(dims).aggregate(**{VALUE: units.count()})
@@ -58,20 +57,26 @@ def engine_cubes(con: Any, sources: dict[str, Source], catalogue: Catalogue,
     tables = typed_tables(con, sources)
     if con.name == "pyspark":
         tables = {name: _cached(con, table, name) for name, table in tables.items()}
+    scope = YearScope(tables, year)
+    if con.name in ("duckdb", "pyspark"):
+        scope.keep = lambda table, name: _cached(con, table, f"{name}_{year}")
     cubes = {}
     for name in (p for p in catalogue.populations if catalogue.tables_of(p)):
         dims = catalogue.populations[name].dimensions
-        finest = normalise(collect(con, cube_query(tables, name, catalogue, year)), dims)
+        finest = normalise(collect(con, cube_query(scope, name, catalogue)), dims)
         domains = {d: catalogue.dimensions[d].cube_codes for d in dims}
         cubes[name] = Cube(name, dims, domains, finest)
     return cubes
 
 
 def _cached(con: Any, table: ir.Table, name: str) -> ir.Table:
-    """A Spark table read and typed once for the eight cube queries (memory, then disk)."""
+    """A table computed once for the eight cube queries: a temporary table in DuckDB (on
+    disk beyond its memory limit), a cached frame in Spark (memory, then disk)."""
+    if con.name == "duckdb":
+        return con.create_table(f"suoja_{name}", table, temp=True, overwrite=True)
     frame = con._session.sql(con.compile(table)).cache()
-    frame.createOrReplaceTempView(f"suoja_typed_{name}")
-    return con.table(f"suoja_typed_{name}")
+    frame.createOrReplaceTempView(f"suoja_{name}")
+    return con.table(f"suoja_{name}")
 
 
 def register_cubes(folder: Path, catalogue: Catalogue, year: int, engine: str,
