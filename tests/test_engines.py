@@ -274,3 +274,27 @@ def test_publish_through_duckdb_validates_first(tmp_path):
     assert done.exit_code == 2
     assert "problem(s)" in done.stderr
     assert not (tmp_path / "out" / "2025").exists()
+
+
+def test_validation_as_queries_names_the_part_of_a_partitioned_table(tmp_path):
+    frames = read_register(EMBEDDED).frames
+    persons = frames["persons"].with_columns(
+        pl.when(pl.int_range(pl.len()) == frames["persons"].height // 3 + 2)
+        .then(pl.lit("Q")).otherwise(pl.col("sex")).alias("sex"))
+    folder = partitioned({**frames, "persons": persons}, tmp_path / "parts", parts=3)
+    done = invoke("validate", str(folder), "--engine", "duckdb")
+    assert done.exit_code == 2
+    size = -(-persons.height // 3)
+    row = frames["persons"].height // 3 + 2 - size + 2
+    assert done.stderr == (f"Error: {folder}: 1 problem(s)\n  - persons/part-00001.parquet, "
+                           f"row {row}, column sex: 'Q': not a code of the sex list "
+                           "(F, M, U)\n")
+
+
+@pytest.mark.slow
+def test_spark_validation_reports_as_validate(spark, tmp_path):
+    folder = broken_register(tmp_path / "register")
+    expected = invoke("validate", str(folder))
+    got = invoke("validate", str(folder), "--engine", "spark")
+    assert got.exit_code == expected.exit_code == 2
+    assert got.stderr == expected.stderr

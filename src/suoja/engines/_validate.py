@@ -33,6 +33,7 @@ from suoja.validate import (
 )
 
 ROW = "__row"
+FILE = "__file"
 TEXT = "__text_"
 
 
@@ -45,8 +46,12 @@ def _spark_rows(con: Any, source: Source) -> ir.Table:
     path = str(source.path)
     frame = (session.read.csv(path, header=True, inferSchema=False) if source.fmt == "csv"
              else session.read.parquet(path))
-    frame = frame.withColumn(ROW, F.row_number().over(
-        Window.orderBy(F.monotonically_increasing_id())) + 1)
+    order = Window.orderBy(F.monotonically_increasing_id())
+    if source.path.is_dir():
+        # A part's rows in the part's order: one split per part (parts are small files).
+        frame = frame.withColumn(FILE, F.regexp_extract(F.input_file_name(), r"([^/]+)$", 1))
+        order = Window.partitionBy(FILE).orderBy(F.monotonically_increasing_id())
+    frame = frame.withColumn(ROW, F.row_number().over(order) + 1)
     name = f"suoja_rows_{source.name}"
     frame.createOrReplaceTempView(name)
     return con.table(name)
@@ -59,6 +64,12 @@ def _with_rows(con: Any, source: Source) -> ir.Table:
     if con.name == "duckdb" and source.fmt == "parquet" and source.path.is_file():
         table = con.read_parquet(str(source.path), file_row_number=True)
         return table.mutate(**{ROW: table.file_row_number + 2}).drop("file_row_number")
+    if con.name == "duckdb" and source.path.is_dir():
+        table = con.read_parquet(str(source.path / "**" / "*.parquet"), file_row_number=True,
+                                 filename=True)
+        return table.mutate(**{ROW: table.file_row_number + 2,
+                               FILE: table.filename.re_extract(r"([^/]+)$", 1)}
+                            ).drop("file_row_number", "filename")
     table = _read(con, source)
     return table.mutate(**{ROW: ibis.row_number() + 2})
 
@@ -69,6 +80,8 @@ def _checked_table(con: Any, source: Source) -> tuple[ir.Table, tuple[str, ...]]
     present = set(table.columns)
     missing = tuple(c for c in SCHEMAS[source.name] if c not in present)
     columns: dict[str, ir.Value] = {ROW: table[ROW]}
+    if FILE in table.columns:
+        columns[FILE] = table[FILE]
     for column, dtype in SCHEMAS[source.name].items():
         text = _as_text(table[column]) if column in present else ibis.null("string")
         columns[TEXT + column] = text
@@ -101,11 +114,15 @@ class _Rules:
         if not count:
             return
         room = max(self.out.cap - len(self.out.problems), 0)
-        rows = pl.DataFrame(schema={ROW: pl.Int64, "value": pl.String})
+        # A folder of parts: each problem names its part (``persons/part-00001.parquet``).
+        part = bad[FILE] if FILE in bad.columns else ibis.literal("")
+        rows = pl.DataFrame(schema={"part": pl.String, ROW: pl.Int64, "value": pl.String})
         if room:
-            rows = collect(self.con, bad.select(bad[ROW], value=shown).order_by(ROW).limit(room))
-        for row, text in rows.iter_rows():
-            self.out.problems.append(Problem(file, int(row), column, _text(text), rule))
+            rows = collect(self.con, bad.select(part=part, **{ROW: bad[ROW]}, value=shown)
+                           .order_by(["part", ROW]).limit(room))
+        for name, row, text in rows.iter_rows():
+            where = f"{file}{name}" if name else file
+            self.out.problems.append(Problem(where, int(row), column, _text(text), rule))
         self.out.more += max(count - room, 0)
 
 
