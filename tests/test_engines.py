@@ -85,10 +85,7 @@ def test_duckdb_cubes_equal_polars_on_synth(synth_register, fmt):
 def spark():
     """One local Spark session for the module (pyspark is a declared test dependency: a
     missing one fails here, it is never skipped)."""
-    from suoja.engines._connect import spark_session
-
-    session = spark_session("local[2]")
-    yield connect("spark")
+    return connect("spark", "local[2]")
 
 
 @pytest.mark.slow

@@ -21,7 +21,7 @@ class MissingExtra(SuojaError):
 
 def check_engine(engine: str) -> None:
     """Refuse an unknown engine name (exit 2), listing the known ones."""
-    if engine not in ENGINES + ("ibis-polars",):
+    if engine not in (*ENGINES, "ibis-polars"):
         raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
 
 

@@ -96,7 +96,8 @@ def text_table(con: ibis.BaseBackend, source: Source) -> tuple[ir.Table, tuple[s
     return table.select(**columns), missing
 
 
-def typed_column(text: ir.StringValue, dtype: pl.DataType, backend: str = "duckdb") -> ir.Value:
+def typed_column(text: ir.StringValue, dtype: pl.DataType,
+                 backend: str = "duckdb") -> ir.Value:
     """A text column cast to its contract type; a value that is not one becomes null.
 
     (Ibis on Polars has no ``try_cast`` to dates: there a plain cast, which fails on a
@@ -118,7 +119,7 @@ def typed_tables(con: ibis.BaseBackend, sources: dict[str, Source]) -> dict[str,
         columns = {}
         for column, dtype in SCHEMAS[name].items():
             native = schema[column]
-            if dtype == pl.Date and native.is_date() or dtype == pl.Int64 and native.is_integer():
+            if (dtype == pl.Date and native.is_date()) or (dtype == pl.Int64 and native.is_integer()):
                 columns[column] = table[column].cast("date" if dtype == pl.Date else "int64")
             elif dtype == pl.String and native.is_string():
                 columns[column] = _as_text(table[column])

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 import polars as pl
 
