@@ -119,7 +119,9 @@ def typed_tables(con: ibis.BaseBackend, sources: dict[str, Source]) -> dict[str,
         columns = {}
         for column, dtype in SCHEMAS[name].items():
             native = schema[column]
-            if (dtype == pl.Date and native.is_date()) or (dtype == pl.Int64 and native.is_integer()):
+            same = (native.is_date() if dtype == pl.Date
+                    else native.is_integer() if dtype == pl.Int64 else False)
+            if same:
                 columns[column] = table[column].cast("date" if dtype == pl.Date else "int64")
             elif dtype == pl.String and native.is_string():
                 columns[column] = _as_text(table[column])
