@@ -109,23 +109,22 @@ def open_files(release: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """2025 published from the register (Polars), through DuckDB, and from a cube folder;
-    each after the same 2024 release, so the earlier release takes part as in use."""
-    from suoja.pipeline import publish
-
+def releases(embedded_release, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """2025 published from the register (Polars: the session's release), through DuckDB,
+    and from a cube folder; each after the same 2024 release, so the earlier release takes
+    part as in use."""
     root = tmp_path_factory.mktemp("engines")
-    publish(2024, EMBEDDED, root / "polars")
+    polars = embedded_release.target
     for name in ("duckdb", "cube"):
-        shutil.copytree(root / "polars" / "2024", root / name / "2024")
-    publish(2025, EMBEDDED, root / "polars")
+        shutil.copytree(polars.parent / "2024", root / name / "2024")
     done = invoke("publish", "2025", "--engine", "duckdb", "--out", str(root / "duckdb"))
     assert done.exit_code == 0, done.output
     done = invoke("cube", "2025", "--engine", "duckdb", "--out", str(root / "cubes"))
     assert done.exit_code == 0, done.output
     done = invoke("publish", "2025", "--cube", str(root / "cubes"), "--out", str(root / "cube"))
     assert done.exit_code == 0, done.output
-    return {"root": root, **{n: root / n / "2025" for n in ("polars", "duckdb", "cube")}}
+    return {"root": root, "polars": polars,
+            **{n: root / n / "2025" for n in ("duckdb", "cube")}}
 
 
 @pytest.mark.slow
