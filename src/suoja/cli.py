@@ -134,7 +134,7 @@ def validate(
 
         with user_errors(debug):
             folder_argument(path, "the register extract")
-            validate_with(path, engine, master)
+            validate_with(path, engine, master, as_json)
         typer.echo(f"{path}: valid ({engine}).")
         return
     with user_errors(debug):

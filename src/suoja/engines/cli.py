@@ -33,12 +33,14 @@ def cube_source(register: Path | None, engine: str, master: str | None, cube: Pa
     return EngineRegister(register or default_register(), engine, master)
 
 
-def validate_with(path: Path, engine: str, master: str | None) -> None:
+def validate_with(path: Path, engine: str, master: str | None, as_json: bool = False) -> None:
     """Check the register with the contract's rules as queries of ``engine``."""
     from suoja.engines._connect import connect
     from suoja.engines._validate import validate_sources
 
     check_engine(engine)
+    if as_json:
+        raise UsageError("--json is given by the polars engine only (for now)")
     validate_sources(connect(engine, master), path)
 
 
