@@ -320,3 +320,32 @@ def test_spark_validation_reports_as_validate(spark, tmp_path):
     got = invoke("validate", str(folder), "--engine", "spark")
     assert got.exit_code == expected.exit_code == 2
     assert got.stderr == expected.stderr
+
+
+def test_validation_as_queries_of_periods_and_persons(tmp_path):
+    """Overlapping periods, a CHILD of age, FINNISH_CITIZEN without FIN: as validate says."""
+    folder = tmp_path / "register"
+    shutil.copytree(EMBEDDED, folder)
+    periods = pl.read_csv(folder / "client_periods.csv", infer_schema=False)
+    typed = periods.with_row_index("i").with_columns(pl.col("start", "end").str.to_date())
+    later = typed.join(typed, on="person_id", suffix="_first").filter(
+        (pl.col("start_first") < pl.col("start"))
+        & (pl.col("end_first") > pl.col("start_first") + pl.duration(days=2))).row(0, named=True)
+    new_start = (later["start_first"] + __import__("datetime").timedelta(days=1)).isoformat()
+    work = typed.filter(pl.col("residence_status") == "WORK")["i"][0]
+    periods = periods.with_row_index("i").with_columns(
+        pl.when(pl.col("i") == later["i"]).then(pl.lit(new_start)).otherwise(pl.col("start"))
+        .alias("start"),
+        pl.when(pl.col("i") == work).then(pl.lit("FINNISH_CITIZEN"))
+        .otherwise(pl.col("residence_status")).alias("residence_status")).drop("i")
+    periods.write_csv(folder / "client_periods.csv")
+    persons = pl.read_csv(folder / "persons.csv", infer_schema=False)
+    child = persons.with_row_index("i").filter(pl.col("role") == "CHILD")["i"][0]
+    persons.with_row_index("i").with_columns(
+        pl.when(pl.col("i") == child).then(pl.lit("1950")).otherwise(pl.col("birth_year"))
+        .alias("birth_year")).drop("i").write_csv(folder / "persons.csv")
+    expected = invoke("validate", str(folder))
+    assert expected.exit_code == 2 and "overlaps" in expected.stderr
+    assert "FINNISH_CITIZEN exactly" in expected.stderr and "a CHILD must" in expected.stderr
+    got = invoke("validate", str(folder), "--engine", "duckdb")
+    assert got.stderr == expected.stderr

@@ -4,9 +4,8 @@ Each rule is a query for the offending rows; only their count and the first rows
 cap come back. Problems are reported as ``suoja validate`` reports them (file, row as a
 spreadsheet shows it, column, value, rule; the same wording, the same order, the same cap).
 
-Rules not yet queries (checked by the Polars path only): periods of one person that
-overlap, plausible ages at a period's start, a CHILD a minor at the start, FINNISH_CITIZEN
-exactly when the citizenship is FIN, and exactly one PRIMARY event per victim and period.
+Rule not yet a query (checked by the Polars path only): exactly one PRIMARY event per
+victim and period.
 """
 
 from __future__ import annotations
@@ -177,6 +176,32 @@ def _conditional(rules: _Rules, file: str, t: ir.Table, column: str,
               f"must be empty unless {condition}")
 
 
+def _periods_of_persons(rules: _Rules, file: str, periods: ir.Table,
+                        persons: ir.Table) -> None:
+    """Overlapping periods of one person; ages, minors and Finnish citizens at the start."""
+    from suoja.validate import OLDEST_AGE
+
+    started = periods.filter(periods.start.notnull() & periods.person_id.notnull())
+    order = ibis.window(group_by=started.person_id, order_by=[started.start, started[ROW]])
+    ordered = started.mutate(_prev_row=started[ROW].lag().over(order),
+                             _prev_end=started.end.lag().over(order))
+    overlap = ordered.filter(ordered._prev_row.notnull() & (
+        ordered.start <= ordered._prev_end.fill_null(ibis.date(9999, 12, 31))))
+    rules.add(file, overlap, "start", "overlaps an earlier period of the same person")
+    who = persons.select(k=persons.person_id, k_role=persons.role,
+                         k_born=persons.birth_year, k_citizenship=persons.citizenship)
+    joined = periods.join(who, periods.person_id == who.k)
+    age = joined.start.year() - joined.k_born
+    rules.add(file, joined.filter((age < 0) | (age > OLDEST_AGE)), "start",
+              f"implausible birth year for this period (age must be 0..{OLDEST_AGE})")
+    rules.add(file, joined.filter((joined.k_role == "CHILD") & (age >= 18)), "start",
+              "a CHILD must be a minor (under 18) at the start of the period")
+    status = joined.residence_status
+    finnish = joined.k_citizenship == "FIN"
+    rules.add(file, joined.filter(status.notnull() & (finnish != (status == "FINNISH_CITIZEN"))),
+              "residence_status", "FINNISH_CITIZEN exactly when the person's citizenship is FIN")
+
+
 def _relations(rules: _Rules, tables: dict[str, ir.Table], names: dict[str, str]) -> None:
     persons, apps = tables["persons"], tables["applications"]
     periods, events = tables["client_periods"], tables["exploitation"]
@@ -201,6 +226,7 @@ def _relations(rules: _Rules, tables: dict[str, ir.Table], names: dict[str, str]
     _references(rules, f, periods, "person_id", persons)
     _conditional(rules, f, periods, "end_reason", lambda t: t.end.notnull(), "end is set")
     rules.add(f, periods.filter(periods.end < periods.start), "end", "end is before start")
+    _periods_of_persons(rules, f, periods, persons)
     f = names["exploitation"]
     _unique(rules, f, events, "event_id")
     _references(rules, f, events, "person_id", persons, "VICTIM")
