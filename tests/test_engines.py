@@ -349,3 +349,20 @@ def test_validation_as_queries_of_periods_and_persons(tmp_path):
     assert "FINNISH_CITIZEN exactly" in expected.stderr and "a CHILD must" in expected.stderr
     got = invoke("validate", str(folder), "--engine", "duckdb")
     assert got.stderr == expected.stderr
+
+
+def test_validation_as_queries_of_primary_events(tmp_path):
+    """A period with two PRIMARY events and one with none: as validate says."""
+    folder = tmp_path / "register"
+    shutil.copytree(EMBEDDED, folder)
+    events = pl.read_csv(folder / "exploitation.csv", infer_schema=False)
+    secondary = events.with_row_index("i").filter(pl.col("rank") == "SECONDARY")["i"][0]
+    primary = events.with_row_index("i").filter(pl.col("rank") == "PRIMARY")["i"][5]
+    events.with_row_index("i").with_columns(
+        pl.when(pl.col("i") == secondary).then(pl.lit("PRIMARY"))
+        .when(pl.col("i") == primary).then(pl.lit("SECONDARY"))
+        .otherwise(pl.col("rank")).alias("rank")).drop("i").write_csv(folder / "exploitation.csv")
+    expected = invoke("validate", str(folder))
+    assert "no PRIMARY event" in expected.stderr and "several PRIMARY" in expected.stderr
+    got = invoke("validate", str(folder), "--engine", "duckdb")
+    assert got.stderr == expected.stderr

@@ -4,8 +4,8 @@ Each rule is a query for the offending rows; only their count and the first rows
 cap come back. Problems are reported as ``suoja validate`` reports them (file, row as a
 spreadsheet shows it, column, value, rule; the same wording, the same order, the same cap).
 
-Rule not yet a query (checked by the Polars path only): exactly one PRIMARY event per
-victim and period.
+Every rule of the contract is a query here; Excel files and ``--json`` are for the Polars
+path only.
 """
 
 from __future__ import annotations
@@ -202,6 +202,33 @@ def _periods_of_persons(rules: _Rules, file: str, periods: ir.Table,
               "residence_status", "FINNISH_CITIZEN exactly when the person's citizenship is FIN")
 
 
+def _primaries(rules: _Rules, file: str, periods_file: str, events: ir.Table,
+               periods: ir.Table, persons: ir.Table) -> None:
+    """Exactly one PRIMARY event per victim and period: each event belongs to the first
+    period of its person not ended before it (the smallest such end)."""
+    known = events.filter(events.identified.notnull())
+    spans = periods.filter(periods.start.notnull()).select(
+        p_person=periods.person_id, p_start=periods.start,
+        p_until=periods.end.fill_null(ibis.date(9999, 12, 31)))
+    joined = known.join(spans, known.person_id == spans.p_person)
+    joined = joined.filter(joined.identified <= joined.p_until)
+    first = joined.group_by(k_row=joined[ROW]).aggregate(k_until=joined.p_until.min())
+    owned = joined.join(first, [joined[ROW] == first.k_row, joined.p_until == first.k_until])
+    primary = owned.filter(owned["rank"] == "PRIMARY")
+    counts = primary.group_by(c_person=primary.person_id, c_start=primary.p_start).aggregate(
+        primaries=primary.count())
+    victims = persons.filter(persons.role == "VICTIM").select(v=persons.person_id)
+    own = periods.filter(periods.start.notnull())
+    own = own.semi_join(victims, own.person_id == victims.v)
+    counted = own.left_join(counts, [own.person_id == counts.c_person,
+                                     own.start == counts.c_start])
+    rules.add(periods_file, counted.filter(counted.primaries.isnull()), "person_id",
+              f"this victim's period has no PRIMARY event in {file} (exactly one required)")
+    rules.add(periods_file, counted.filter(counted.primaries > 1), "person_id",
+              f"this victim's period has several PRIMARY events in {file} (exactly one "
+              "required)")
+
+
 def _relations(rules: _Rules, tables: dict[str, ir.Table], names: dict[str, str]) -> None:
     persons, apps = tables["persons"], tables["applications"]
     periods, events = tables["client_periods"], tables["exploitation"]
@@ -232,6 +259,7 @@ def _relations(rules: _Rules, tables: dict[str, ir.Table], names: dict[str, str]
     _references(rules, f, events, "person_id", persons, "VICTIM")
     rules.add(f, events.filter((events.form != "FORCED_LABOUR") & events.sector.notnull()),
               "sector", "sector is given only for FORCED_LABOUR events")
+    _primaries(rules, f, names["client_periods"], events, periods, persons)
     f = names["reflection_periods"]
     _references(rules, f, reflection, "person_id", persons)
     rules.add(f, reflection.filter((reflection.months < 1) | (reflection.months > 6)),
