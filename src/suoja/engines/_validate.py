@@ -182,7 +182,8 @@ def _periods_of_persons(rules: _Rules, file: str, periods: ir.Table,
     from suoja.validate import OLDEST_AGE
 
     started = periods.filter(periods.start.notnull() & periods.person_id.notnull())
-    order = ibis.window(group_by=started.person_id, order_by=[started.start, started[ROW]])
+    place = [started[FILE], started[ROW]] if FILE in started.columns else [started[ROW]]
+    order = ibis.window(group_by=started.person_id, order_by=[started.start, *place])
     ordered = started.mutate(_prev_row=started[ROW].lag().over(order),
                              _prev_end=started.end.lag().over(order))
     overlap = ordered.filter(ordered._prev_row.notnull() & (
@@ -212,8 +213,15 @@ def _primaries(rules: _Rules, file: str, periods_file: str, events: ir.Table,
         p_until=periods.end.fill_null(ibis.date(9999, 12, 31)))
     joined = known.join(spans, known.person_id == spans.p_person)
     joined = joined.filter(joined.identified <= joined.p_until)
-    first = joined.group_by(k_row=joined[ROW]).aggregate(k_until=joined.p_until.min())
-    owned = joined.join(first, [joined[ROW] == first.k_row, joined.p_until == first.k_until])
+    # An event is its row (and part, in a folder of parts).
+    keys = {"k_row": joined[ROW]}
+    if FILE in joined.columns:
+        keys["k_file"] = joined[FILE]
+    first = joined.group_by(**keys).aggregate(k_until=joined.p_until.min())
+    same = [joined[ROW] == first.k_row, joined.p_until == first.k_until]
+    if FILE in joined.columns:
+        same.append(joined[FILE] == first.k_file)
+    owned = joined.join(first, same)
     primary = owned.filter(owned["rank"] == "PRIMARY")
     counts = primary.group_by(c_person=primary.person_id, c_start=primary.p_start).aggregate(
         primaries=primary.count())
