@@ -366,3 +366,11 @@ def test_validation_as_queries_of_primary_events(tmp_path):
     assert "no PRIMARY event" in expected.stderr and "several PRIMARY" in expected.stderr
     got = invoke("validate", str(folder), "--engine", "duckdb")
     assert got.stderr == expected.stderr
+
+
+def test_cube_help_has_an_example_and_no_type_placeholders():
+    result = runner.invoke(app, ["cube", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "Example" in result.stdout and "suoja cube" in result.stdout
+    assert "<bool>" not in result.stdout
+    assert "[OPTIONS] YEAR" in result.stdout
