@@ -111,3 +111,16 @@ def test_malformed_policy_file(tmp_path: Path) -> None:
     path.write_text("[threshold\n", encoding="utf-8")
     with pytest.raises(PolicyError, match="not valid TOML"):
         read_policy(path)
+
+
+def test_a_count_of_distinct_codes_has_its_own_unit(tmp_path: Path) -> None:
+    catalogue = read_catalogue()
+    spec = catalogue.table("new_clients_citizenships")
+    assert catalogue.unit_of(spec) == {"fi": "kansalaisuutta", "sv": "medborgarskap",
+                                       "en": "citizenships"}
+    assert catalogue.unit_of(catalogue.table("new_clients"))["en"] == "persons"
+    source = Path(__file__).parents[1] / "data" / "catalogue.toml"
+    path = _edited(tmp_path, source, 'of = "new_clients_citizenship"\n',
+                   'of = "new_clients_citizenship"\nunits = "x"\n')
+    with pytest.raises(CatalogueError, match=r"unknown key 'units'"):
+        read_catalogue(path)

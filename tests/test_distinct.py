@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
+from dataclasses import replace
 
+import polars as pl
 import pytest
 from test_review import page_text, render, with_cells
 
@@ -13,7 +16,12 @@ from suoja.distinct import Outsider, distinct_figure, with_distinct, withheld_be
 
 @pytest.fixture(scope="module")
 def release(embedded_release):
-    return embedded_release.release
+    """The published release as the protection left it, before ``with_distinct``."""
+    done = embedded_release.release
+    ids = [s.id for s in done.catalogue.distinct]
+    log = done.restricted.log.filter(pl.col("rule") != "distinct")
+    return replace(done, tables={k: v for k, v in done.tables.items() if k not in ids},
+                   restricted=replace(done.restricted, log=log))
 
 
 def _feasible(distinct: int, known: int, unknown: int, other: int, top: int) -> set[tuple]:
@@ -118,3 +126,104 @@ def test_review_leaves_out_the_count_when_other_countries_is_hidden(release, tmp
 def test_review_without_the_distinct_step_says_nothing_of_it(release, tmp_path):
     en = page_text(render(release, tmp_path, ("en",))["en"])
     assert "different citizenships" not in en
+
+
+# ---- the counts in publish: open/, the audit, the officer's page, the review ----
+
+def _open_value(target, table: str) -> tuple[int | None, str | None]:
+    frame = pl.read_csv(target / "open" / f"{table}.csv", infer_schema=False)
+    assert frame.columns == ["year", "value", "status"] and frame.height == 1
+    value, status = frame["value"][0], frame["status"][0]
+    return (None if value in (None, "") else int(value)), (status or None)
+
+
+def test_publish_writes_the_counts_to_open_in_every_format(embedded_release):
+    """Both counts are tables of open/: CSV, JSON-stat in three languages, PX and a data
+    package resource; 50 is published, 31 is withheld (empty, status C)."""
+    target = embedded_release.target
+    assert _open_value(target, "new_clients_citizenships") == (50, None)
+    assert _open_value(target, "finland_victims_citizenships") == (None, "C")
+    names = {p.name for p in (target / "open").iterdir()}
+    package = json.loads((target / "open" / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {r["name"] for r in package["resources"]}
+    for table in ("new_clients_citizenships", "finland_victims_citizenships"):
+        assert {f"{table}.csv", f"{table}.json", f"{table}.sv.json", f"{table}.en.json",
+                f"{table}.px"} <= names
+        assert table in resources
+    stat = json.loads((target / "open" / "new_clients_citizenships.en.json")
+                      .read_text(encoding="utf-8"))
+    assert stat["value"] == [50]
+    assert stat["dimension"]["measure"]["category"]["unit"]["value"]["label"] == "citizenships"
+    withheld = json.loads((target / "open" / "finland_victims_citizenships.json")
+                          .read_text(encoding="utf-8"))
+    assert withheld["value"] == [None] and withheld["status"] == {"0": "C"}
+    assert embedded_release.distinct == {"new_clients_citizenships": 50,
+                                         "finland_victims_citizenships": None}
+
+
+def test_the_counts_are_no_cells_of_the_audit(embedded_release):
+    """A count of distinct codes is no sum of cells: the audit's model never holds it, and
+    the audit read back from open/ (the count files beside the tables) still passes."""
+    from suoja.audit import audit_open
+
+    ids = {s.id for s in embedded_release.release.catalogue.distinct}
+    assert not ids & {s.id for s in embedded_release.release.catalogue.tables}
+    audited = set(embedded_release.audit["table"].to_list())
+    assert not any(t.split("[")[0] in ids for t in audited)
+    again = audit_open(embedded_release.target / "open", embedded_release.release.catalogue,
+                       embedded_release.release.policy)
+    assert again["ok"].all() and not any(t.split("[")[0] in ids for t in again["table"])
+    log = pl.read_csv(embedded_release.target / "restricted" / "suppression_log.csv")
+    assert log.filter(pl.col("rule") == "distinct")["table"].to_list() \
+        == ["finland_victims_citizenships"]
+
+
+def test_the_officer_page_lists_the_counts(embedded_release):
+    page = page_text((embedded_release.target / "restricted" / "review.html")
+                     .read_text(encoding="utf-8"))
+    part = page.split("Counts of distinct codes")[1]
+    words = " ".join(part.split())
+    assert "new_clients_citizenships new_clients_citizenship 50 yes" in words, words
+    assert "finland_victims_citizenships finland_victims_citizenship 31 no" in words
+    assert "would show which hidden cells are zero or not" in part
+
+
+def test_the_published_review_says_the_published_cell(embedded_release):
+    """The number in the review is the cell of open/ (the review reads the release only);
+    the withheld count is said nowhere, with no number."""
+    value, _ = _open_value(embedded_release.target, "new_clients_citizenships")
+    folder = embedded_release.target / "review"
+    pages = {lang: page_text((folder / f"review.{lang}.html").read_text(encoding="utf-8"))
+             for lang in ("fi", "sv", "en")}
+    assert f"the new clients held {value} different citizenships" in pages["en"]
+    assert f"Uusilla asiakkailla oli yhteensä {value} eri kansalaisuutta" in pages["fi"]
+    assert f"De nya klienterna hade sammanlagt {value} olika medborgarskap" in pages["sv"]
+    assert "exploited in Finland held" not in pages["en"]
+    assert "Suomessa hyväksikäytetyillä oli yhteensä" not in pages["fi"]
+    assert "De som utnyttjats i Finland hade sammanlagt" not in pages["sv"]
+    assert "a figure of its own" in pages["en"]
+
+
+def test_review_says_the_finland_count_when_it_is_published(release, tmp_path):
+    """Under a release whose Finland count passes the rule, the exploitation-in-Finland
+    section says it, from the published table."""
+    done = with_distinct(release)
+    shown = dict(done.tables)
+    shown["finland_victims_citizenships"] = shown["finland_victims_citizenships"].with_columns(
+        pl.lit(31, pl.Int64).alias("value"), pl.lit(None, pl.String).alias("status"))
+    pages = render(replace(done, tables=shown), tmp_path)
+    assert "Those exploited in Finland held 31 different citizenships between them." \
+        in page_text(pages["en"])
+    assert "Suomessa hyväksikäytetyillä oli yhteensä 31 eri kansalaisuutta." \
+        in page_text(pages["fi"])
+    assert "De som utnyttjats i Finland hade sammanlagt 31 olika medborgarskap." \
+        in page_text(pages["sv"])
+
+
+def test_no_counts_under_noise(release):
+    from suoja.policy import with_privacy
+
+    noisy = replace(release, policy=with_privacy(release.policy, "dp"))
+    done = with_distinct(noisy)
+    assert not {s.id for s in done.catalogue.distinct} & set(done.tables)
+    assert done.open_tables == done.catalogue.tables

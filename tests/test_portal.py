@@ -77,6 +77,11 @@ def _golden(name: str, text: str, update: bool) -> None:
     assert text == path.read_bytes().decode("utf-8"), f"{name} differs from its golden file"
 
 
+def _files(result) -> list:
+    """The data files of a published release: its tables and its counts of distinct codes."""
+    return data_files(result.release.catalogue, result.release.open_tables)
+
+
 def _dump(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
@@ -173,8 +178,8 @@ def test_px_follows_statistics_finland_conventions(portal: Path) -> None:
         assert symbol in px.get("NOTE", lang)[0]
 
 
-def test_px_hides_exactly_the_confidential_cells(portal: Path) -> None:
-    for spec in read_catalogue().tables:
+def test_px_hides_exactly_the_confidential_cells(embedded_release, portal: Path) -> None:
+    for spec in embedded_release.release.open_tables:
         px = parse_px((portal / "open" / f"{spec.id}.px").read_text(encoding="utf-8"))
         csv = pl.read_csv(portal / "open" / f"{spec.id}.csv", infer_schema=False)
         assert px.data.count('"..."') == csv.filter(pl.col("status") == "C").height, spec.id
@@ -182,11 +187,11 @@ def test_px_hides_exactly_the_confidential_cells(portal: Path) -> None:
         assert published == sorted(int(v) for v in csv["value"].drop_nulls()), spec.id
 
 
-def test_px_with_a_hidden_cell_forbids_aggregation(portal: Path) -> None:
+def test_px_with_a_hidden_cell_forbids_aggregation(embedded_release, portal: Path) -> None:
     from suoja.portal._px_check import px_problems
 
     hidden = 0
-    for spec in read_catalogue().tables:
+    for spec in embedded_release.release.open_tables:
         text = (portal / "open" / f"{spec.id}.px").read_bytes().decode("utf-8")
         px = parse_px(text)
         has_hidden = '"..."' in px.data
@@ -202,11 +207,11 @@ def test_px_with_a_hidden_cell_forbids_aggregation(portal: Path) -> None:
     assert hidden  # the embedded release hides cells in some tables
 
 
-def test_pyaxis_reads_every_language(portal: Path) -> None:
+def test_pyaxis_reads_every_language(embedded_release, portal: Path) -> None:
     from suoja.portal._files import csv_cells
     from suoja.portal._px_check import pyaxis_read
 
-    for spec in read_catalogue().tables:
+    for spec in embedded_release.release.open_tables:
         reference = csv_cells(portal / "open" / f"{spec.id}.csv", list(spec.dimensions))
         summary = pyaxis_read(portal / "open" / f"{spec.id}.px", reference)
         assert summary.startswith("read in fi, sv, en"), spec.id
@@ -230,7 +235,7 @@ def test_jsonstat_in_each_language(portal: Path) -> None:
 
 # --- CKAN --------------------------------------------------------------------------------------
 
-def test_ckan_package_for_avoindata(portal: Path) -> None:
+def test_ckan_package_for_avoindata(embedded_release, portal: Path) -> None:
     package = json.loads((portal / "open" / "ckan_package.json").read_text(encoding="utf-8"))
     for key in ("title_translated", "notes_translated", "keywords",
                 "copyright_notice_translated"):
@@ -239,7 +244,7 @@ def test_ckan_package_for_avoindata(portal: Path) -> None:
     assert package["maintainer"] and package["maintainer_email"] == ["ihmiskauppa@migri.fi"]
     assert package["owner_org"] == "maahanmuuttovirasto"
     assert package["collection_type"] == "Open Data" and package["categories"]
-    files = data_files(read_catalogue())
+    files = _files(embedded_release)
     assert len(package["resources"]) == len(files)
     for resource, file in zip(package["resources"], files, strict=True):
         assert resource["url"].endswith(f"/2025/{file.name}")
@@ -283,12 +288,13 @@ def test_every_dcat_distribution_has_a_format_and_a_media_type(portal: Path) -> 
     assert set(spec["@type"]) == {"dct:Standard", "dct:MediaTypeOrExtent"}
 
 
-def test_dcat_context_is_inline_and_has_every_distribution(portal: Path) -> None:
+def test_dcat_context_is_inline_and_has_every_distribution(embedded_release,
+                                                          portal: Path) -> None:
     document = json.loads((portal / "open" / "dcat.jsonld").read_text(encoding="utf-8"))
     assert isinstance(document["@context"], dict)
     assert not re.search(r'"@(context|import)":\s*"', json.dumps(document["@graph"]))
     dataset_node = next(n for n in document["@graph"] if n["@type"] == "dcat:Dataset")
-    assert len(dataset_node["distribution"]) == len(data_files(read_catalogue()))
+    assert len(dataset_node["distribution"]) == len(_files(embedded_release))
     assert set(dataset_node["title"]) == set(LANGUAGES)
 
 
@@ -299,7 +305,9 @@ def test_shipped_shapes_are_the_official_ones() -> None:
 
 def test_publish_writes_the_portal_package(embedded_release) -> None:
     open_dir = embedded_release.target / "open"
-    for file in data_files(read_catalogue()):
+    for file in _files(embedded_release):
         assert (open_dir / file.name).is_file(), file.name
+    assert {"new_clients_citizenships.px", "finland_victims_citizenships.px"} \
+        <= {f.name for f in _files(embedded_release)}
     for name in ("ckan_package.json", "dcat.jsonld", "manifest.json"):
         assert (open_dir / name).is_file(), name

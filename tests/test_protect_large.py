@@ -287,3 +287,28 @@ def test_gauss_singleton_protection_by_integer_fillings(counts):
                     _covers(cells, h, s, hidden) and truth[h] == 1):
                 continue
             assert seen[:, h].max() > seen[:, h].min(), (s, h)
+
+
+def test_optimal_states_its_proof_or_gap_in_the_log(caplog, monkeypatch):
+    """The optimal method logs "proven optimal" or, at its node limit, the gap; the same
+    input gives the same pattern (a work limit decides, not the clock)."""
+    import logging
+
+    import suoja.protect.optimal as optimal
+
+    counts = np.random.default_rng(4).choice([0, 1, 2, 3, 6, 8, 12], size=(4, 5))
+    cells, domains, finest = table_2d(counts)
+    model = build_model(cells, domains, finest)
+    rules = replace(EXACT, method="optimal")
+    with caplog.at_level(logging.INFO, logger="suoja.protect.optimal"):
+        _, first = _cost(model, rules)
+    assert any("proven optimal" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    monkeypatch.setattr(optimal, "NODE_LIMIT", 1)
+    with caplog.at_level(logging.INFO, logger="suoja.protect.optimal"):
+        _, limited = _cost(model, rules)
+        _, again = _cost(model, rules)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages and all(("gap" in m) or ("proven optimal" in m) or ("no pattern" in m)
+                            for m in messages)
+    assert (limited == again).all()

@@ -138,7 +138,9 @@ def test_datapackage_is_valid_for_frictionless(embedded_release) -> None:
     report = validate(embedded_release.target / "open" / "datapackage.json")
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
     package = Package(embedded_release.target / "open" / "datapackage.json")
-    assert {r.name for r in package.resources} == {t.id for t in CATALOGUE.tables}
+    # The tables and the counts of distinct codes (suoja.distinct), each a resource.
+    assert {r.name for r in package.resources} == {t.id for t in CATALOGUE.tables
+                                                   + CATALOGUE.distinct}
 
 
 def _stable_json(path: Path) -> dict:
@@ -216,5 +218,6 @@ def test_publish_cli_summary(tmp_path: Path) -> None:
     result = runner.invoke(app, ["publish", "2025", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Published 2025: 17 tables" in result.stdout
+    assert "counts of distinct codes: 2 (" in result.stdout
     assert str(tmp_path / "2025" / "open") in result.stdout
     assert os.path.isdir(tmp_path / "2025" / "restricted")

@@ -104,3 +104,94 @@ def test_no_page_but_the_last_is_mostly_blank(pdfs, lang):
     empty = [(number, round(fill, 2)) for number, fill in enumerate(fills[:-1], 1)
              if fill < 1 - MOST_EMPTY]
     assert not empty, f"{lang}: pages more than half empty: {empty}"
+
+
+# ---- fonts: the body font everywhere, no serif fallback, tables no larger than text ----
+
+SERIF = ("times", "georgia", "roman", "garamond", "cambria", "charter", "tinos", "bookman",
+         "palatino", "century", "schoolbook")
+
+
+def _is_serif(name: str) -> bool:
+    low = name.lower()
+    return ("serif" in low and "sans" not in low) or any(w in low for w in SERIF)
+
+
+def _font_names(resources, seen: set[int] | None = None) -> set[str]:
+    """Every font a page's resources (and the forms they place) can use."""
+    seen = set() if seen is None else seen
+    names: set[str] = set()
+    if resources is None or id(resources) in seen:
+        return names
+    seen.add(id(resources))
+    resources = resources.get_object()
+    for font in (resources.get("/Font") or {}).values():
+        font = font.get_object()
+        names.add(str(font.get("/BaseFont")).split("+")[-1])
+        for part in font.get("/DescendantFonts") or []:
+            names.add(str(part.get_object().get("/BaseFont")).split("+")[-1])
+    for xobject in (resources.get("/XObject") or {}).values():
+        names |= _font_names(xobject.get_object().get("/Resources"), seen)
+    return names
+
+
+def text_runs(path: Path) -> list[tuple[int, str, float, float, str]]:
+    """Every run of text: (page, font, size in points, y from the bottom, text)."""
+    runs = []
+    for number, page in enumerate(PdfReader(path).pages, 1):
+        def visit(text, cm, tm, font, size, number=number):
+            if not text.strip() or font is None:
+                return
+            m = _mult(tuple(map(float, tm)), tuple(map(float, cm)))
+            scale = (m[2] ** 2 + m[3] ** 2) ** 0.5
+            runs.append((number, str(font.get("/BaseFont")).split("+")[-1],
+                         round(size * scale, 2), _y(m, 0, 0), text))
+        page.extract_text(visitor_text=visit)
+    return runs
+
+
+def _body(runs) -> tuple[str, float]:
+    """The body text's font and size: what most characters are set in."""
+    weight: dict[tuple[str, float], int] = {}
+    for _, font, size, _, text in runs:
+        weight[(font, size)] = weight.get((font, size), 0) + len(text.strip())
+    return max(weight, key=weight.__getitem__)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_no_serif_font_anywhere(pdfs, lang):
+    fonts = set().union(*(_font_names(p.get("/Resources"))
+                          for p in PdfReader(pdfs[lang]).pages))
+    assert fonts and all("DejaVu" in f for f in fonts), fonts
+    assert not [f for f in fonts if _is_serif(f)], fonts
+
+
+def test_serif_names_are_recognised():
+    assert _is_serif("DejaVuSerif") and _is_serif("LiberationSerif-Bold")
+    assert _is_serif("TimesNewRomanPSMT") and _is_serif("Times-Roman")
+    assert not _is_serif("DejaVuSans") and not _is_serif("DejaVuSans-Bold")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_numbers_are_set_in_the_body_font(pdfs, lang):
+    runs = text_runs(pdfs[lang])
+    body_font, _ = _body(runs)
+    pages = len(PdfReader(pdfs[lang]).pages)
+    numbers = {page: font for page, font, _, y, text in runs
+               if y < BOTTOM_MARGIN and text.strip() == str(page)}
+    assert sorted(numbers) == list(range(1, pages + 1)), numbers
+    assert set(numbers.values()) == {body_font}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_tables_are_not_larger_than_body_text(pdfs, lang):
+    """The total row of every table (its label from the catalogue) is set no larger than
+    the body text."""
+    from suoja.review.messages import Messages
+
+    runs = text_runs(pdfs[lang])
+    _, body_size = _body(runs)
+    total = Messages(lang).t("chart.total")
+    rows = [size for _, _, size, _, text in runs if text.split()[:1] == [total]]
+    assert rows, f"{lang}: no table total row ({total!r}) found"
+    assert max(rows) <= body_size, (rows, body_size)

@@ -60,6 +60,28 @@ GRAMMAR = {
         "sv": ("1 person var finsk medborgare.", "2 personer var finska medborgare.",
                "5 personer var finska medborgare."),
     },
+    ("new.citizenships", ()): {
+        "en": ("The new clients all had the same citizenship.",
+               "Between them, the new clients held 2 different citizenships.",
+               "Between them, the new clients held 5 different citizenships."),
+        "fi": ("Kaikilla uusilla asiakkailla oli sama kansalaisuus.",
+               "Uusilla asiakkailla oli yhteensä 2 eri kansalaisuutta.",
+               "Uusilla asiakkailla oli yhteensä 5 eri kansalaisuutta."),
+        "sv": ("Alla nya klienter hade samma medborgarskap.",
+               "De nya klienterna hade sammanlagt 2 olika medborgarskap.",
+               "De nya klienterna hade sammanlagt 5 olika medborgarskap."),
+    },
+    ("finland.citizenships", ()): {
+        "en": ("All of those exploited in Finland had the same citizenship.",
+               "Those exploited in Finland held 2 different citizenships between them.",
+               "Those exploited in Finland held 5 different citizenships between them."),
+        "fi": ("Kaikilla Suomessa hyväksikäytetyillä oli sama kansalaisuus.",
+               "Suomessa hyväksikäytetyillä oli yhteensä 2 eri kansalaisuutta.",
+               "Suomessa hyväksikäytetyillä oli yhteensä 5 eri kansalaisuutta."),
+        "sv": ("Alla som utnyttjats i Finland hade samma medborgarskap.",
+               "De som utnyttjats i Finland hade sammanlagt 2 olika medborgarskap.",
+               "De som utnyttjats i Finland hade sammanlagt 5 olika medborgarskap."),
+    },
 }
 
 

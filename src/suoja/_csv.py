@@ -54,7 +54,27 @@ def _ragged(rows: list[tuple[int, int]], total: int, width: int) -> tuple[list[s
     return listed, total - len(listed)
 
 
-def _unquoted_counts(data: bytes) -> np.ndarray:
+SEPARATORS = (",", ";", "\t")
+"""Field separators read: the contract's comma, and the semicolon and tab that spreadsheets
+write in locales whose decimal mark is a comma (Finnish and Swedish Excel among them)."""
+
+
+def separator(data: bytes) -> str:
+    """The header row's separator: a comma unless the header holds none and a semicolon
+    or tab instead (a spreadsheet's export in a comma-decimal locale).
+
+    >>> separator(b"a;b;c\n1;2;3\n"), separator(b"a,b\n"), separator(b"a\tb\n")
+    (';', ',', '\t')
+    """
+    header = data.split(b"\n", 1)[0]
+    if b"," in header:
+        return ","
+    found = [(header.count(s.encode()), s) for s in SEPARATORS[1:]]
+    count, sep = max(found)
+    return sep if count else ","
+
+
+def _unquoted_counts(data: bytes, sep: str = ",") -> np.ndarray:
     """Fields per line of a file without quotes (0 for a blank line)."""
     raw = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(raw == ord("\n"))
@@ -65,16 +85,16 @@ def _unquoted_counts(data: bytes) -> np.ndarray:
     has_cr = np.zeros(len(ends), dtype=bool)
     nonempty = lengths > 0
     has_cr[nonempty] = raw[ends[nonempty] - 1] == ord("\r")
-    commas = np.flatnonzero(raw == ord(","))
+    commas = np.flatnonzero(raw == ord(sep))
     counts = np.diff(np.searchsorted(commas, ends), prepend=0) + 1
     return np.where(lengths - has_cr > 0, counts, 0)
 
 
-def _check_unquoted(data: bytes) -> None:
-    counts = _unquoted_counts(data)
+def _check_unquoted(data: bytes, sep: str = ",") -> None:
+    counts = _unquoted_counts(data, sep)
     if not len(counts):
         return
-    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split(",")
+    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split(sep)
     problems = _duplicates(header)
     bad = np.flatnonzero((counts != len(header)) & (counts > 0))
     listed, more = _ragged([(int(i) + 1, int(counts[i])) for i in bad[:MAX_LISTED]],
@@ -94,18 +114,18 @@ def _line(text: str, index: int) -> str:
     return text[start:end if end >= 0 else len(text)].rstrip("\r")
 
 
-def _check_quoted(text: str) -> None:
+def _check_quoted(text: str, sep: str = ",") -> None:
     # A quote that never closes makes the rest of the file one value: let it grow so
     # that the reader names the real cause instead of a value that is too long.
     limit = csv.field_size_limit(max(len(text) + 1, csv.field_size_limit()))
     try:
-        _scan_quoted(text)
+        _scan_quoted(text, sep)
     finally:
         csv.field_size_limit(limit)
 
 
-def _scan_quoted(text: str) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _scan_quoted(text: str, sep: str = ",") -> None:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=sep)
     problems: list[str] = []
     ragged: list[tuple[int, int]] = []
     header: list[str] | None = None
@@ -130,21 +150,43 @@ def _scan_quoted(text: str) -> None:
 def read_text_csv(data: bytes) -> pl.DataFrame:
     """Read UTF-8 CSV bytes with every column as text.
 
+    The separator is a comma, or a semicolon or tab when the header holds no comma
+    (``separator``). Rows at the end with every value empty (a spreadsheet's trailing
+    ``,,,``) and a column with no name and no value (a trailing separator on every row)
+    are left out; rows keep their spreadsheet numbers.
+
     Raises:
         StructureError: A row is malformed, ragged, or the header repeats a column.
     """
+    sep = separator(data)
     if b'"' in data:
-        _check_quoted(data.decode("utf-8"))
+        _check_quoted(data.decode("utf-8"), sep)
     else:
-        _check_unquoted(data)
+        _check_unquoted(data, sep)
     try:
-        return pl.read_csv(io.BytesIO(data), infer_schema=False)
+        frame = pl.read_csv(io.BytesIO(data), infer_schema=False, separator=sep)
     except pl.exceptions.NoDataError:
         raise StructureError(["row 1: the file is empty (rule: a header row, then one row per "
                               "record)"]) from None
     except pl.exceptions.PolarsError:
         # Python's reader found the rows well formed (a stray quote inside a value, say):
         # build the frame from its rows rather than repeat the parser's complaint.
-        records = [r for r in csv.reader(io.StringIO(data.decode("utf-8"), newline=""))]
+        records = [r for r in csv.reader(io.StringIO(data.decode("utf-8"), newline=""),
+                                         delimiter=sep)]
         header, body = records[0], [r or [""] * len(records[0]) for r in records[1:]]
-        return pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
+        frame = pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
+    return _without_trailing_blanks(frame)
+
+
+def _without_trailing_blanks(frame: pl.DataFrame) -> pl.DataFrame:
+    if "" in frame.columns and frame[""].fill_null("").str.strip_chars().eq("").all():
+        frame = frame.drop("")
+    if not frame.width or not frame.height:
+        return frame
+    empty = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
+                              for c in frame.columns)
+    flags = frame.select(empty.alias("e"))["e"].to_numpy()
+    last = len(flags)
+    while last and flags[last - 1]:
+        last -= 1
+    return frame.head(last)

@@ -64,7 +64,7 @@ def dataset(release: ProtectedRelease, spec: TableSpec, lang: str) -> dict[str, 
     """The JSON-stat 2.0 dataset of one table in one language."""
     codes, ordered = cube_order(release, spec)
     year = str(release.year)
-    unit = release.catalogue.populations[spec.population].unit[lang]
+    unit = release.catalogue.unit_of(spec)[lang]
     dimension: dict[str, Any] = {
         "year": {"label": YEAR_LABEL[lang], "category": {"index": {year: 0},
                                                          "label": {year: year}}},

@@ -69,6 +69,21 @@ class UserTable:
         return expr
 
 
+def count_value(text: pl.Expr) -> pl.Expr:
+    """A count as written by a spreadsheet, as an integer (null when it is not one).
+
+    Digit groups may be separated by spaces (also no-break and narrow no-break spaces, as
+    Finnish and Swedish number formats write them: "1 234"), and a zero fraction may
+    follow (``12.0``, ``12,0``): both are whole numbers. Anything else is not a count.
+    """
+    cleaned = text.str.strip_chars()
+    grouped = cleaned.str.contains(r"^\d{1,3}([ \u00a0\u202f]\d{3})+([.,]0+)?$")
+    cleaned = pl.when(grouped).then(cleaned.str.replace_all(r"[ \u00a0\u202f]", "")) \
+        .otherwise(cleaned)
+    cleaned = cleaned.str.replace(r"^(\d+)[.,]0+$", "$1")
+    return cleaned.str.to_integer(strict=False)
+
+
 def _load(path: Path) -> pl.DataFrame:
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give the table as a CSV file")
@@ -119,7 +134,7 @@ def _codes(frame: pl.DataFrame, names: list[str], count: str,
         for row in frame.filter(pl.col(private(index)).is_null())[ROW]:
             problems.append(f"row {row}, column {name}: the code is empty (rule: every "
                             f"dimension column holds a code; a total is {TOTAL})")
-    counts = frame[COUNT].str.to_integer(strict=False)
+    counts = frame.select(count_value(pl.col(COUNT)))[COUNT]
     bad = frame.filter(counts.is_null() | (counts < 0))
     for row, value in bad.select(ROW, COUNT).iter_rows():
         shown = "empty" if value is None else clip(value)
@@ -191,5 +206,5 @@ def read_table(path: Path, *, count: str, dims: str | None, hierarchies: dict[st
     if not margins_given:
         problems += _margins(frame, names, hierarchies)
     _refuse(path, problems)
-    checked = frame.drop(ROW).with_columns(pl.col(COUNT).str.to_integer())
+    checked = frame.drop(ROW).with_columns(count_value(pl.col(COUNT)))
     return UserTable(path, checked, tuple(names), count)

@@ -17,6 +17,7 @@ from suoja._toml import check_keys, load, texts
 from suoja.errors import CatalogueError
 from suoja.facts import Fact, parse_facts
 from suoja.populations import POPULATIONS
+from suoja.priorities import Priority, parse_priorities
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class TableSpec:
     weight: float = 1.0
     of: str = ""
     """For a count of distinct codes: the table whose codes are counted (``suoja.distinct``)."""
+    unit: dict[str, str] = field(default_factory=dict)
+    """The unit of a count of distinct codes ("citizenships"); empty: the population's."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Catalogue:
     distinct: tuple[TableSpec, ...] = ()
     """Counts of distinct codes (``of`` another table): figures of their own, with their own
     disclosure rule (``suoja.distinct``), never margins of a cube."""
+    priorities: tuple[Priority, ...] = ()
+    """What readers most want published (``[[priorities]]``, ``suoja.priorities``)."""
 
     def table(self, table_id: str) -> TableSpec:
         """The table with this id (a count of distinct codes included)."""
@@ -103,6 +108,10 @@ class Catalogue:
             if spec.id == table_id:
                 return spec
         raise KeyError(table_id)
+
+    def unit_of(self, spec: TableSpec) -> dict[str, str]:
+        """What a table counts, per language: its own unit, else its population's."""
+        return spec.unit or self.populations[spec.population].unit
 
     def tables_of(self, population: str) -> tuple[TableSpec, ...]:
         """The tables counting one population, in catalogue order."""
@@ -173,7 +182,7 @@ def _population(name: str, raw: Any, dimensions: dict[str, Dimension]) -> Popula
 def _distinct(index: int, raw: Any, tables: tuple[TableSpec, ...]) -> TableSpec:
     """A count of the distinct codes of another table's one dimension (``of``)."""
     where = f"tables[{index}]"
-    check_keys(raw, where, {"id", "of", "title", "note"}, {"id", "of", "title", "note"},
+    check_keys(raw, where, {"id", "of", "title", "note", "unit"}, {"id", "of", "title", "note"},
                CatalogueError)
     counted = next((t for t in tables if t.id == raw["of"]), None)
     if counted is None or len(counted.dimensions) != 1:
@@ -181,7 +190,9 @@ def _distinct(index: int, raw: Any, tables: tuple[TableSpec, ...]) -> TableSpec:
                              f"known: {', '.join(t.id for t in tables if len(t.dimensions) == 1)}")
     return TableSpec(raw["id"], counted.population, (), dict(counted.where),
                      texts(raw["title"], f"{where}.title", CatalogueError),
-                     texts(raw["note"], f"{where}.note", CatalogueError), of=counted.id)
+                     texts(raw["note"], f"{where}.note", CatalogueError), of=counted.id,
+                     unit=texts(raw["unit"], f"{where}.unit", CatalogueError)
+                     if "unit" in raw else {})
 
 
 def _table(index: int, raw: Any, populations: dict[str, Population],
@@ -217,7 +228,8 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
     path = path or default_catalogue_path()
     raw = load(path, CatalogueError)
     check_keys(raw, str(path),
-               {"release", "dimensions", "populations", "tables", "metadata", "facts"},
+               {"release", "dimensions", "populations", "tables", "metadata", "facts",
+                "priorities"},
                {"release", "dimensions", "populations", "tables"}, CatalogueError)
     check_keys(raw["release"], "release", {"title", "publisher", "unit"},
                {"title", "publisher", "unit"}, CatalogueError)
@@ -233,6 +245,9 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
     facts = parse_facts(raw.get("facts"), path.read_text(encoding="utf-8"),
                         {name: p.dimensions for name, p in populations.items()},
                         {name: d.cube_codes for name, d in dimensions.items()})
+    priorities = parse_priorities(raw.get("priorities"), path.read_text(encoding="utf-8"),
+                                  {t.id: t.dimensions for t in tables},
+                                  {name: d.cube_codes for name, d in dimensions.items()})
     rel = raw["release"]
     return Catalogue(
         title=texts(rel["title"], "release.title", CatalogueError),
@@ -241,5 +256,5 @@ def read_catalogue(path: Path | None = None) -> Catalogue:
         dimensions=dimensions, populations=populations, tables=tables,
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         metadata=dict(raw.get("metadata", {})),
-        facts=facts, distinct=distinct,
+        facts=facts, distinct=distinct, priorities=priorities,
     )

@@ -249,7 +249,7 @@ def publish(
                              catalogue_path=catalogue, force=force, privacy=privacy,
                              allow_empty_year=allow_empty_year, progress=progress,
                              previous=previous or (), cubes=source)
-    tables = len(result.release.tables)
+    tables = len(result.release.catalogue.tables)
     if result.release.policy.mode == "dp":
         spent = result.release.restricted.extra["dp"]
         typer.echo(f"Published {year} with differential privacy: {tables} tables, "
@@ -263,7 +263,16 @@ def publish(
         from suoja.release import release_loss
 
         typer.echo(f"  {summary(release_loss(result.release))}")
+        never = result.release.restricted.extra.get("never_hide")
+        if never is not None and not never.is_empty():
+            from suoja.priorities import never_hide_summary
+
+            typer.echo(f"  {never_hide_summary(never)}")
         earlier = result.earlier_releases
+        if result.distinct:
+            withheld = sum(v is None for v in result.distinct.values())
+            typer.echo(f"  counts of distinct codes: {len(result.distinct)} "
+                       f"({withheld} withheld by their own rule)")
         if year - 1 in earlier:
             typer.echo(f"  earlier releases taken as known: {', '.join(map(str, earlier))}")
         else:

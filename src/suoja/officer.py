@@ -136,6 +136,24 @@ def _derived(release: ProtectedRelease, audit: pl.DataFrame) -> list[dict[str, A
     return list(out.values())
 
 
+def _distinct_counts(release: ProtectedRelease) -> list[dict[str, Any]]:
+    """The counts of distinct codes (``suoja.distinct``): true value, published or why not."""
+    log = release.restricted.log
+    out = []
+    for spec in release.catalogue.distinct:
+        if spec.id not in release.tables:
+            continue
+        value = release.tables[spec.id]["value"][0]
+        why = log.filter((pl.col("table") == spec.id) & (pl.col("rule") == "distinct"))
+        out.append({"id": spec.id, "of": spec.of, "title": spec.title["en"],
+                    "original": value if value is not None else
+                    (why["original"][0] if why.height else "n/a"),
+                    "published": "yes" if value is not None else "no",
+                    "reason": why["reason"][0] if why.height else
+                    "published: it tells nothing about any cell of the table beyond the table"})
+    return out
+
+
 def policy_in_words(policy: Policy) -> list[str]:
     """The disclosure policy as sentences a privacy officer reads, not program values."""
     k = policy.min_count
@@ -208,4 +226,24 @@ def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
         tables=[_table(release, spec, log, ranges, _pooled_ranges(release, audit))
                 for spec in release.catalogue.tables],
         derived=_derived(release, audit),
+        never_hide=_never_hide(release),
+        costs=_costs(release.policy),
+        distinct=_distinct_counts(release),
     )
+
+
+def _costs(policy: Policy) -> str:
+    """The loss secondary suppression minimises, in words."""
+    if policy.mode == "dp":
+        return ""
+    return (f"Secondary suppression minimises the cost of the hidden cells: {policy.cell_cost:g} "
+            f"per cell plus {policy.unit_cost:g} per unit in it, times the catalogue's "
+            "priority weights.")
+
+
+def _never_hide(release: ProtectedRelease) -> list[dict[str, Any]]:
+    """The catalogue's never-hide cells with what became of each."""
+    report = release.restricted.extra.get("never_hide")
+    if report is None:
+        return []
+    return report.to_dicts()

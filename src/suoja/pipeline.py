@@ -20,6 +20,7 @@ from suoja.catalogue import Catalogue, Population, read_catalogue
 from suoja.errors import RegisterError, ReleaseRefused, UsageError
 from suoja.policy import Policy, read_policy, with_privacy
 from suoja.pooling import LOG_COLUMNS, pool
+from suoja.priorities import never_hide_keys, never_hide_report, priority_frame
 from suoja.protect.knowledge import pooled_groups, structural_boxes
 from suoja.protect.model import StructuralZeroError
 from suoja.protect.reasons import KNOWLEDGE_REASON
@@ -58,16 +59,28 @@ class PublishResult:
         """The years of the earlier releases the protection took as known."""
         return list(self.release.restricted.extra.get("earlier_releases", []))
 
+    def _cube_tables(self) -> list[pl.DataFrame]:
+        """The tables that are margins of a cube (no count of distinct codes)."""
+        return [self.release.tables[s.id] for s in self.release.catalogue.tables
+                if s.id in self.release.tables]
+
     @property
     def cells(self) -> int:
-        """Published cells, margins included."""
-        return sum(t.height for t in self.release.tables.values())
+        """Published cells of the tables, margins included (counts of distinct codes, which
+        are no cells of a cube, apart: ``distinct``)."""
+        return sum(t.height for t in self._cube_tables())
 
     @property
     def hidden(self) -> int:
-        """Cells published empty."""
+        """Cells of the tables published empty (the ones the audit ranges)."""
         return sum(t.filter(pl.col("status") == CONFIDENTIAL).height
-                   for t in self.release.tables.values())
+                   for t in self._cube_tables())
+
+    @property
+    def distinct(self) -> dict[str, int | None]:
+        """The counts of distinct codes written to ``open/`` (None: withheld)."""
+        return {s.id: self.release.tables[s.id]["value"][0]
+                for s in self.release.catalogue.distinct if s.id in self.release.tables}
 
 
 def register_fingerprint(frames: Mapping[str, pl.DataFrame]) -> str:
@@ -134,7 +147,9 @@ def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Po
                                                 rules=policy.suppression_rules(),
                                                 unit=population.units("en"),
                                                 structural=boxes, forced=forced.get(name),
-                                                derived=is_implicit(pl.col("table")))
+                                                derived=is_implicit(pl.col("table")),
+                                                priority=priority_frame(
+                                                    cells, catalogue.priorities))
             except StructuralZeroError as e:
                 raise RegisterError("the register", [f"population {name}: {e}"]) from None
         else:
@@ -174,6 +189,7 @@ def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Poli
     joint = build_joint(views, catalogue.facts, rules, codes, [year, year - 1])
     attacker = JointAttacker(joint, rules.time_limit)
     wanted = set(failed.select("year", "table", "key").iter_rows())
+    keep = never_hide_keys([v.cells for v in views if v.year == year], catalogue.priorities)
     added = False
     for y, table, key, _, row in joint.targets:
         if (y, table, key) not in wanted:
@@ -184,7 +200,7 @@ def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Poli
         # of the quantity's linked system.
         near = [p for p in published_partners(joint, attacker, row, year, direct=True)
                 if p[3] > 0]
-        fresh = [p for p in near if not _is_forced(forced, p)]
+        fresh = _kept_last([p for p in near if not _is_forced(forced, p)], keep)
         if fresh:
             _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
             added = True
@@ -193,13 +209,18 @@ def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Poli
             added = True
             continue
         partners = [p for p in published_partners(joint, attacker, row, year) if p[3] > 0]
-        fresh = [p for p in partners if not _is_forced(forced, p)]
+        fresh = _kept_last([p for p in partners if not _is_forced(forced, p)], keep)
         if fresh:
             _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
             added = True
         elif _widen(forced, partners):
             added = True
     return added
+
+
+def _kept_last(partners: list, keep: set[tuple[str, str]]) -> list:
+    """The partners, those the catalogue says never to hide last (a stable sort)."""
+    return sorted(partners, key=lambda p: (p[1], p[2]) in keep)
 
 
 def _widen(forced, partners) -> bool:
@@ -274,7 +295,9 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
                             register_fingerprint=(cube_set.register_fingerprint if cube_set
                                                   else register_fingerprint(frames)),
-                            cells=protected_cells, audit=found)
+                            cells=protected_cells, audit=found,
+                            extra={"never_hide": never_hide_report(protected_cells,
+                                                                   catalogue.priorities)})
     return ProtectedRelease(year=year, catalogue=catalogue, policy=policy, tables=out,
                             restricted=restricted)
 
@@ -347,7 +370,9 @@ def _audit_written(open_dir: Path, release: ProtectedRelease,
 
     written = read_open_tables(open_dir, release.catalogue)
     audited = release.restricted.audit
-    if audited is not None and _same_tables(written, release.tables):
+    # Counts of distinct codes are no margins of a cube: the audit neither reads nor models them.
+    tables = {s.id: release.tables[s.id] for s in release.catalogue.tables}
+    if audited is not None and _same_tables(written, tables):
         return audited
     return audit_open(open_dir, release.catalogue, release.policy, earlier, release.year)
 
@@ -370,6 +395,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     replaces reading the register into memory; ``register`` is then not read here.
     """
     from suoja.audit import read_previous
+    from suoja.distinct import with_distinct
     from suoja.officer import officer_review
     from suoja.release import write_release
     from suoja.review import write_review
@@ -405,6 +431,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     else:
         earlier = read_previous(out, year, catalogue, previous)
         release = protect_release(frames, year, catalogue, policy, earlier, cube_set=cube_set)
+        # After the protection, from its cells; the audit models only the tables' cells.
+        release = with_distinct(release)
         if year - 1 in earlier:
             release = replace(release, previous=ProtectedRelease(
                 year=year - 1, catalogue=catalogue, policy=policy, tables=dict(earlier[year - 1]),

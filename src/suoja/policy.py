@@ -35,6 +35,10 @@ class Policy:
     source: str = "built-in"
     work_limit: int | None = None
     """Elementary steps the Gaussian elimination may take (``secondary.work_limit``)."""
+    cell_cost: float = 1.0
+    """Cost of hiding a cell (``secondary.cell_cost``); see ``SuppressionRules``."""
+    unit_cost: float = 0.0
+    """Cost of each unit in a hidden cell (``secondary.unit_cost``)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.min_count, bool) or not isinstance(self.min_count, int) \
@@ -66,7 +70,8 @@ class Policy:
                                     zeros_sensitive=self.zeros == "sensitive",
                                     singleton_protection=self.singletons,
                                     interval=self.interval, method=self.method,
-                                    work_limit=self.work_limit)
+                                    work_limit=self.work_limit,
+                                    cell_cost=self.cell_cost, unit_cost=self.unit_cost)
         except ValueError as e:
             raise PolicyError(f"secondary: {e}") from None
 
@@ -109,7 +114,8 @@ def read_policy(path: Path | None = None) -> Policy:
     pooling = raw.get("pooling", {})
     check_keys(pooling, "pooling", {"dimensions"}, set(), PolicyError)
     secondary = raw.get("secondary", {})
-    check_keys(secondary, "secondary", {"method", "singletons", "interval", "work_limit"}, set(),
+    check_keys(secondary, "secondary", {"method", "singletons", "interval", "work_limit",
+                                      "cell_cost", "unit_cost"}, set(),
                PolicyError)
     privacy = raw.get("privacy", {})
     check_keys(privacy, "privacy", {"mode", "ledger"}, set(), PolicyError)
@@ -126,6 +132,8 @@ def read_policy(path: Path | None = None) -> Policy:
         fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(),
         source=str(path),
         work_limit=secondary.get("work_limit"),
+        cell_cost=secondary.get("cell_cost", 1.0),
+        unit_cost=secondary.get("unit_cost", 0.0),
     )
     policy.suppression_rules()
     if policy.mode == "dp" or policy.dp:

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from suoja.catalogue import Catalogue
+from suoja.catalogue import Catalogue, TableSpec
 from suoja.policy import Policy
 
 CONFIDENTIAL = "C"
@@ -42,6 +42,13 @@ class ProtectedRelease:
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     error_bounds: dict[str, float] = field(default_factory=dict)
     previous: ProtectedRelease | None = None
+
+    @property
+    def open_tables(self) -> tuple[TableSpec, ...]:
+        """Every table written to ``open/``: the catalogue's tables, then the counts of
+        distinct codes the release holds (``suoja.distinct``; none under noise)."""
+        return self.catalogue.tables + tuple(s for s in self.catalogue.distinct
+                                             if s.id in self.tables)
 
     def published(self, table: str, **codes: str) -> int | None:
         """The published value of one cell (None when hidden); unnamed dimensions are totals.

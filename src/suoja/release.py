@@ -62,7 +62,7 @@ def datapackage(release: ProtectedRelease) -> dict[str, Any]:
     """The Frictionless Data Package describing every CSV of ``open/``."""
     catalogue = release.catalogue
     resources = []
-    for spec in catalogue.tables:
+    for spec in release.open_tables:
         resource: dict[str, Any] = {
             "name": spec.id, "path": f"{spec.id}.csv", "profile": "tabular-data-resource",
             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
@@ -89,7 +89,7 @@ def write_open(release: ProtectedRelease, folder: Path) -> list[Path]:
     """Every file of ``open/``."""
     folder.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for spec in release.catalogue.tables:
+    for spec in release.open_tables:
         paths.append(write_csv(release, spec, folder))
         paths += write_jsonstat(release, spec, folder)
     package = folder / "datapackage.json"
@@ -119,6 +119,11 @@ def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
         loss = folder / "loss.csv"
         release_loss(release).write_csv(loss)
         paths.append(loss)
+    never = release.restricted.extra.get("never_hide")
+    if never is not None and not never.is_empty():
+        path = folder / "never_hide.csv"
+        never.write_csv(path)
+        paths.append(path)
     if release.restricted.audit is not None:
         audit = folder / "audit.json"
         audit.write_text(json.dumps(release.restricted.audit.to_dicts(), indent=1,

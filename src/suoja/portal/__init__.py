@@ -33,7 +33,7 @@ def write_portal_files(release: ProtectedRelease, open_dir: Path) -> list[Path]:
     when the catalogue's ``[metadata]`` section is incomplete.
     """
     meta = portal_metadata(release.catalogue, release.year)
-    paths = [write_px(release, spec, open_dir, meta) for spec in release.catalogue.tables]
+    paths = [write_px(release, spec, open_dir, meta) for spec in release.open_tables]
     return [*paths, write_ckan(release, open_dir, meta), write_dcat(release, open_dir, meta)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,10 +74,15 @@ def jsonstat_name(table: str, lang: str) -> str:
     return f"{table}.json" if lang == LANGUAGES[0] else f"{table}.{lang}.json"
 
 
-def data_files(catalogue: Catalogue) -> list[DataFile]:
-    """Every data file of ``open/``, table by table, then the data package."""
+def data_files(catalogue: Catalogue,
+               tables: Sequence[TableSpec] | None = None) -> list[DataFile]:
+    """Every data file of ``open/``, table by table, then the data package.
+
+    ``tables``: the tables of the release (``ProtectedRelease.open_tables``: with its counts
+    of distinct codes); by default the catalogue's tables.
+    """
     files = []
-    for spec in catalogue.tables:
+    for spec in catalogue.tables if tables is None else tables:
         files.append(DataFile(f"{spec.id}.csv", "csv", spec))
         files += [DataFile(jsonstat_name(spec.id, lang), "jsonstat", spec, lang)
                   for lang in LANGUAGES]

@@ -61,7 +61,7 @@ def _resource(file: DataFile, folder: Path, meta: PortalMetadata) -> dict[str, A
 def _notes(release: ProtectedRelease, meta: PortalMetadata, lang: str) -> str:
     """The description: the publisher's text and the list of tables (Markdown)."""
     heading = portal_texts()["tables_heading"][lang]
-    tables = "\n".join(f"- {spec.title[lang]}" for spec in release.catalogue.tables)
+    tables = "\n".join(f"- {spec.title[lang]}" for spec in release.open_tables)
     return f"{meta.description[lang]}\n\n{heading}:\n\n{tables}"
 
 
@@ -87,7 +87,8 @@ def ckan_package(release: ProtectedRelease, folder: Path,
         "maintainer_email": [meta.contact_email],
         "maintainer_website": meta.contact_url,
         "private": False,
-        "resources": [_resource(f, folder, meta) for f in data_files(release.catalogue)],
+        "resources": [_resource(f, folder, meta)
+                      for f in data_files(release.catalogue, release.open_tables)],
     }
 
 

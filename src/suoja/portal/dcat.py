@@ -138,7 +138,7 @@ def dcat_document(release: ProtectedRelease, folder: Path,
     meta = meta or portal_metadata(release.catalogue, release.year)
     issued = release.created.strftime("%Y-%m-%dT%H:%M:%SZ")
     catalogue, texts = release.catalogue, portal_texts()
-    files = data_files(catalogue)
+    files = data_files(catalogue, release.open_tables)
     distributions = [n for f in files for n in _distribution(f, folder, meta, issued)]
     languages = [EU_LANGUAGE + LANGUAGE_CODES[lang] for lang in LANGUAGES]
     provenance = texts[f"provenance_{'dp' if release.policy.mode == 'dp' else 'suppression'}"]

@@ -168,7 +168,7 @@ def px_text(release: ProtectedRelease, spec: TableSpec,
                                  f"{', '.join(names)}; rename a dimension's label")
     contents = heading[1]
     cname, cvalue = contents.names, {lang: contents.values[lang][0] for lang in LANGUAGES}
-    unit = release.catalogue.populations[spec.population].unit
+    unit = release.catalogue.unit_of(spec)
     stamp = _local(release.created)
     title = spec.title
     lines = [

@@ -10,6 +10,9 @@ the MIP; the loop alone then protects them, as in the heuristic.
 
 from __future__ import annotations
 
+import logging
+
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
@@ -20,6 +23,12 @@ from suoja.protect.secure import State, deltas_needed
 
 MAX_INTEGERS = 60_000
 """Skip the MIP when targets x variables exceeds this (it would not finish in time)."""
+
+NODE_LIMIT = 5_000
+"""Branch-and-bound nodes the MIP may explore: a work limit, so that the same input gives
+the same pattern on a slow machine (the time limit is only a safety net)."""
+
+LOG = logging.getLogger("suoja.protect.optimal")
 
 
 def _placed(matrix: sp.spmatrix, offset: int, width: int) -> sp.csr_matrix:
@@ -76,7 +85,10 @@ def build_mip(
 
 def optimal_pattern(defender: Defender, state: State, rules: SuppressionRules) -> bool:
     """Hide the cheapest set of forms protecting every hidden form; False if skipped
-    (too large, or not solved to optimality within ``rules.time_limit``).
+    (too large, or no integer point within ``NODE_LIMIT`` nodes and ``rules.time_limit``).
+
+    The outcome (proven optimal, or the best point at the node limit with its gap to the
+    solver's bound) is logged on ``suoja.protect.optimal``.
 
     Records each target's change as a certificate. Singleton attacks are left to the
     suppress-attack-add loop that runs afterwards.
@@ -91,12 +103,25 @@ def optimal_pattern(defender: Defender, state: State, rules: SuppressionRules) -
         defender, state, targets, candidates, rules
     )
     highs = new_highs(time_limit=rules.time_limit)
+    highs.setOptionValue("mip_max_nodes", NODE_LIMIT)
     pass_model(highs, matrix, col_lo, col_hi, row_lo, row_hi, cost, integer=True)
     highs.run()
-    # A pattern not proven optimal within the time limit can be far worse than the
-    # heuristic's; the loop that follows then protects everything instead.
-    if outcome(highs) != "optimal" or not has_incumbent(highs):
+    status = outcome(highs)
+    # Without an integer point the loop that follows protects everything instead; one
+    # found at the node limit is used (its changes are valid certificates) and the caller
+    # keeps the cheaper of it and the heuristic's pattern. The time limit is a safety net
+    # only: a pattern that depends on the machine's speed is not used.
+    timed_out = highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    if status not in ("optimal", "limit") or not has_incumbent(highs) or timed_out:
+        LOG.info("optimal method: no pattern within the limits (%s)", status)
         return False
+    info = highs.getInfo()
+    if status == "optimal":
+        LOG.info("optimal method: proven optimal, cost %.3f", info.objective_function_value)
+    else:
+        LOG.info("optimal method: stopped at %d nodes, cost %.3f, bound %.3f, gap %.1f %%",
+                 NODE_LIMIT, info.objective_function_value, info.mip_dual_bound,
+                 100 * info.mip_gap)
     values = np.round(solution(highs))
     for t, h in enumerate(targets.tolist()):
         off = len(candidates) + t * (n + 1)

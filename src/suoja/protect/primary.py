@@ -48,14 +48,26 @@ def form_facts(model: LinearModel) -> dict[str, np.ndarray]:
     }
 
 
-def weights(facts: dict[str, np.ndarray]) -> np.ndarray:
-    """Cost of hiding each form: its cells first, then its value; grand totals last.
+def weights(facts: dict[str, np.ndarray], rules: SuppressionRules | None = None,
+            row_weight: np.ndarray | None = None, form_of_row: np.ndarray | None = None,
+            ) -> np.ndarray:
+    """Cost of hiding each form, shape ``(n_forms,)``: ``rules.cell_cost`` per cell it
+    shows and ``rules.unit_cost`` per unit in each of those cells; grand totals cost
+    ``GRAND_TOTAL_PENALTY`` times more.
 
-    A tiny term in the form's position (table, key order) breaks ties deterministically.
+    ``row_weight`` (one per model row, with ``form_of_row``) multiplies the cost of each
+    cell (the catalogue's priorities). With the default costs (1 per cell, 0 per unit)
+    the value still breaks ties: its term, over all forms together, stays below 1, so
+    fewer cells always win. A tiny term in the form's position (table, key order) breaks
+    the remaining ties deterministically.
     """
     value = facts["value"].astype(np.float64)
-    # The value term of all forms together stays below 1: fewer cells always wins.
-    base = facts["cells"] * (1.0 + value / (1.0 + value.sum()))
+    cells = facts["cells"].astype(np.float64)
+    if row_weight is not None:
+        cells = np.bincount(form_of_row, weights=row_weight, minlength=len(value))
+    cell_cost = 1.0 if rules is None else rules.cell_cost
+    unit_cost = 0.0 if rules is None else rules.unit_cost
+    base = cells * (cell_cost + value / (1.0 + value.sum()) + unit_cost * value)
     base = np.where(facts["grand_total"], base * GRAND_TOTAL_PENALTY, base)
     return base + 1e-6 * np.arange(len(base)) / max(len(base), 1)
 

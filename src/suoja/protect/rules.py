@@ -72,6 +72,13 @@ class SuppressionRules:
             limit; about 10**7 take ten seconds). When reached, the cells not yet decided
             are hidden unless already computable: the pattern stays safe, only lossier.
             Work, not time, so the same input gives the same pattern on any machine.
+        cell_cost: The cost of hiding one cell (secondary suppression minimises the
+            total cost; tau-ARGUS's "unity" cost function).
+        unit_cost: The cost of each unit (person) in a hidden cell (tau-ARGUS's
+            "frequency" cost function). With ``cell_cost = 1, unit_cost = 0`` (the
+            default) fewer cells win and fewer units only break ties; ``0, 1`` hides the
+            fewest persons; anything between is a mix. A cell's cost is multiplied by
+            the weights the catalogue's ``[[priorities]]`` give it (``suoja.priorities``).
     """
 
     threshold: int = 5
@@ -82,6 +89,8 @@ class SuppressionRules:
     protect_grand_total: bool = False
     time_limit: float = 20.0
     work_limit: int | None = None
+    cell_cost: float = 1.0
+    unit_cost: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.threshold, bool) or not isinstance(self.threshold, int):
@@ -109,6 +118,14 @@ class SuppressionRules:
                 "a positive number of seconds"
             )
         self._check_work_limit()
+        for name in ("cell_cost", "unit_cost"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"SuppressionRules.{name} is {value!r}; allowed values: "
+                                 "a number of 0 or more")
+        if self.cell_cost == 0 and self.unit_cost == 0:
+            raise ValueError("SuppressionRules.cell_cost and unit_cost are both 0; "
+                             "allowed values: at least one of them positive")
 
     def _check_work_limit(self) -> None:
         """Check ``work_limit`` (called from ``__post_init__``)."""

@@ -22,7 +22,7 @@ from suoja.protect.primary import (
 from suoja.protect.reasons import describe
 from suoja.protect.relations import find_relations
 from suoja.protect.rules import SuppressionRules
-from suoja.protect.secure import State, publish_unneeded, secure
+from suoja.protect.secure import ProtectionError, State, publish_unneeded, secure
 
 
 def _model(
@@ -88,6 +88,27 @@ def _free_forms(model: LinearModel, derived: np.ndarray | None, values: np.ndarr
     return frozenset(np.flatnonzero(only).tolist())
 
 
+KEEP_PENALTY = 1000.0
+"""How much more a never-hide cell costs when no pattern can do without hiding one."""
+
+
+def _priorities(model: LinearModel, priority: pl.DataFrame | None,
+                ) -> tuple[np.ndarray | None, np.ndarray]:
+    """Per-row cost weights (None: all 1) and the never-hide forms, from a priority frame
+    (``table``, ``key``, ``weight``, ``never_hide``)."""
+    n = model.forms.shape[0]
+    keep = np.zeros(n, dtype=bool)
+    if priority is None or priority.is_empty():
+        return None, keep
+    rows = model.cells.select("table", "key").with_row_index("__row").join(
+        priority, on=["table", "key"], how="inner")
+    weight = np.ones(model.cells.height)
+    weight[rows["__row"].to_numpy()] = rows["weight"].to_numpy()
+    never = rows.filter(pl.col("never_hide"))["__row"].to_numpy()
+    keep[model.form_of_row[never]] = True
+    return weight, keep
+
+
 def _cost(defender: Defender, state: State) -> float:
     return float(defender.weights[state.hidden].sum())
 
@@ -96,6 +117,7 @@ def choose_pattern(
     model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None,
     derived: np.ndarray | None = None,
     progress: Progress | None = None,
+    priority: pl.DataFrame | None = None,
 ) -> tuple[State, np.ndarray, dict[int, int]]:
     """Hide the primary forms and enough others; returns the state, primaries, single map.
 
@@ -105,6 +127,10 @@ def choose_pattern(
     difference of published cells: unless small, they need no protection of their own
     when hidden (their exact value tells nothing small).
     ``progress(stage, done, total)`` is called now and then by the large-table method.
+    ``priority`` (``table``, ``key``, ``weight``, ``never_hide``) multiplies the cost of
+    cells and names the cells never to hide: the pattern is first sought without them;
+    only when that fails (every other cell hidden still leaves a hidden cell exposed) are
+    they allowed, each at ``KEEP_PENALTY`` times its cost.
 
     The method follows ``rules.method``; the heuristic hands over to Gaussian elimination
     above ``LARGE_FORMS`` forms, and the optimal method keeps the heuristic's pattern when
@@ -117,7 +143,23 @@ def choose_pattern(
     can_hide &= np.diff(model.forms.indptr) > 0
     if rules.protect_grand_total:
         can_hide &= ~facts["grand_total"]
-    defender = Defender(model, weights(facts), can_hide, rules.time_limit)
+    row_weight, keep = _priorities(model, priority)
+    cost = weights(facts, rules, row_weight, model.form_of_row)
+    if keep.any():
+        try:
+            return _choose(model, rules, forced, derived, progress, facts, single,
+                           Defender(model, cost, can_hide & ~keep, rules.time_limit))
+        except ProtectionError:
+            cost = np.where(keep, cost * KEEP_PENALTY, cost)
+    defender = Defender(model, cost, can_hide, rules.time_limit)
+    return _choose(model, rules, forced, derived, progress, facts, single, defender)
+
+
+def _choose(model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None,
+            derived: np.ndarray | None, progress: Progress | None,
+            facts: dict[str, np.ndarray], single: dict[int, int], defender: Defender,
+            ) -> tuple[State, np.ndarray, dict[int, int]]:
+    values = facts["value"]
     state = State(values=values, hidden=np.zeros(len(values), dtype=bool),
                   free=_free_forms(model, derived, values, rules.threshold))
     state.need = _forced(model, forced)
@@ -182,6 +224,7 @@ def protect(
     forced: pl.DataFrame | None = None,
     derived: pl.Expr | None = None,
     progress: Progress | None = None,
+    priority: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Choose which cells to hide so that no hidden cell can be computed.
 
@@ -207,6 +250,10 @@ def protect(
             ``suoja.tables.implicit_cells`` makes them): one of 0 or of at least the
             threshold needs no protection of its own.
         progress: Optional callback ``progress(stage, done, total)`` for long runs.
+        priority: Optional cost weights and never-hide flags of cells (``table``,
+            ``key``, ``weight``, ``never_hide``; ``suoja.priorities.priority_frame``
+            makes it from the catalogue). A never-hide cell is hidden only if it is
+            primary or if no pattern exists without it (then at a high cost).
 
     Returns:
         The cells sorted by table and key with ``status`` (published, primary or
@@ -222,5 +269,5 @@ def protect(
     model = _model(cells, domains, finest, hierarchies, rules, structural)
     mask = None if derived is None else \
         model.cells.select(derived.fill_null(False)).to_series().to_numpy()
-    state, primary, single = choose_pattern(model, rules, forced, mask, progress)
+    state, primary, single = choose_pattern(model, rules, forced, mask, progress, priority)
     return describe(model, state, primary, single, rules, unit)
