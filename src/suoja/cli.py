@@ -9,47 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-
-from suoja.errors import SuojaError
-
-
-class Command(typer.core.TyperCommand):
-    """A command whose help names values, not Python types.
-
-    Flags take no value placeholder (``--force``, not ``--force <bool>``) and arguments
-    read as in any Unix tool's usage line (``suoja publish [OPTIONS] YEAR``).
-    """
-
-    def get_params(self, ctx: typer.Context) -> list:  # type: ignore[type-arg]
-        """The parameters, with flags and arguments given the placeholders above."""
-        params = super().get_params(ctx)
-        for param in params:
-            if param.metavar is not None:
-                continue
-            if getattr(param, "is_flag", False):
-                param.metavar = ""
-            elif isinstance(param, typer.core.TyperArgument) and param.name:
-                param.metavar = param.name.upper()
-        return params
-
-    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
-        """``[OPTIONS] YEAR``: arguments by name, optional ones in brackets."""
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, typer.core.TyperArgument):
-                name = param.metavar or (param.name or "").upper()
-                pieces.append(name if param.required else f"[{name}]")
-        return pieces
-
 
 app = typer.Typer(
     help="suoja: publish statistics about vulnerable people without exposing any of them.",
@@ -58,61 +23,27 @@ app = typer.Typer(
     add_completion=False,
 )
 
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show the traceback of an error.")]
-INTERRUPTED = "Interrupted; nothing was written."
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-@contextmanager
-def user_errors(debug: bool = False) -> Iterator[None]:
-    """Show library errors as 'Error: ...' on stderr with their documented exit code."""
-    try:
-        yield
-    except SuojaError as e:
-        if debug:
-            traceback.print_exc()
-        typer.echo(f"Error: {e}", err=True)
-        raise typer.Exit(code=e.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo(INTERRUPTED, err=True)
-        raise typer.Exit(code=130) from None
-
-
-def folder_argument(path: Path | None, what: str) -> None:
-    """Refuse (exit 2) a file given where a folder is expected, naming what was expected."""
-    if path is not None and path.exists() and not path.is_dir():
-        from suoja.errors import UsageError
-
-        raise UsageError(f"{path} is a file, but {what} is a folder")
-
-
-def default_register() -> Path:
-    """The embedded register shipped with suoja."""
-    from suoja._resources import data_dir
-
-    return data_dir() / "register"
-
-
-@contextmanager
-def stages(console: Console) -> Iterator[Callable[[str], None]]:
-    """Report the stages of a long run on stderr: a spinner on a terminal, else one line
-    per stage (a log file or a pipe then shows what the run is doing, and when)."""
-    if console.is_terminal:
-        with console.status("Publishing") as status:
-            yield status.update
-        return
-    started = time.monotonic()
-
-    def line(step: str) -> None:
-        typer.echo(f"[{time.monotonic() - started:5.1f} s] {step}", err=True)
-
-    yield line
+from suoja.cli_support import (  # noqa: E402  (after the app, as the commands use both)
+    INTERRUPTED,
+    Command,
+    DebugOption,
+    JsonOption,
+    default_register,
+    folder_argument,
+    stages,
+    user_errors,
+)
 
 
 @app.command(cls=Command)
 def validate(
     path: Annotated[Path, typer.Argument(help="Folder of the register extract.")],
     as_json: JsonOption = False,
+    engine: Annotated[str, typer.Option(
+        help="polars (in memory), or duckdb or spark (the contract's rules as queries).")
+    ] = "polars",
+    master: Annotated[str | None, typer.Option(
+        help="The Spark master URL for --engine spark (default: local[*]).")] = None,
     debug: DebugOption = False,
 ) -> None:
     """Check a register extract against the data contract; list every problem.
@@ -124,6 +55,14 @@ def validate(
     from suoja.register.reader import read_raw
     from suoja.register.validate import validate_raw
 
+    if engine != "polars":
+        from suoja.cli_cube import validate_with
+
+        with user_errors(debug):
+            folder_argument(path, "the register extract")
+            validate_with(path, engine, master, as_json)
+        typer.echo(f"{path}: valid ({engine}).")
+        return
     with user_errors(debug):
         folder_argument(path, "the register extract")
         raw, absent = read_raw(path)
@@ -200,6 +139,14 @@ def publish(
     allow_empty_year: Annotated[bool, typer.Option(
         help="Publish YEAR even if nothing in the register is dated in it (all zeros).")
     ] = False,
+    engine: Annotated[str, typer.Option(
+        help="What computes the cubes from the register: polars (in memory), duckdb "
+             "(out of core, from CSV or Parquet) or spark.")] = "polars",
+    master: Annotated[str | None, typer.Option(
+        help="The Spark master URL for --engine spark (default: local[*]).")] = None,
+    cube: Annotated[Path | None, typer.Option(
+        help="A cube folder written by suoja cube: publish from it, with no register.")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Compute, protect, audit and write the release of YEAR into OUT/YEAR.
@@ -213,17 +160,21 @@ def publish(
     Example:
 
         suoja publish 2025 --out publish --force
+        suoja publish 2025 --engine duckdb --register /data/register
+        suoja publish 2025 --cube cubes/
     """
+    from suoja.cli_cube import cube_source
     from suoja.pipeline import publish as run_publish
 
     console = Console(stderr=True)
     with user_errors(debug), stages(console) as progress:
         folder_argument(register, "--register (the register extract)")
         folder_argument(out, "--out (the root folder of releases)")
+        source = cube_source(register, engine, master, cube, default_register)
         result = run_publish(year, register or default_register(), out, policy_path=policy,
                              catalogue_path=catalogue, force=force, privacy=privacy,
                              allow_empty_year=allow_empty_year, progress=progress,
-                             previous=previous or ())
+                             previous=previous or (), cubes=source)
     tables = len(result.release.catalogue.tables)
     if result.release.policy.mode == "dp":
         spent = result.release.restricted.extra["dp"]
@@ -416,6 +367,11 @@ def verify(
     for change in report.changes:
         typer.echo(change)
     raise typer.Exit(code=2)
+
+
+from suoja.cli_cube import cube as _cube  # noqa: E402  (a command of its own module)
+
+app.command(cls=Command, name="cube")(_cube)
 
 
 def main() -> None:

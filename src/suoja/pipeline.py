@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -19,12 +20,11 @@ from suoja.protect.model import StructuralZeroError
 from suoja.protect.pooling import LOG_COLUMNS, pool
 from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease, Restricted
 from suoja.protect.reasons import KNOWLEDGE_REASON
-from suoja.protect.release_audit import ONE
+from suoja.protect.rounds import more_to_hide
 from suoja.register import read_register, register_fingerprint
 from suoja.register.reader import check_year_has_data
 from suoja.release._target import atomic_folder, check_target
 from suoja.tables.catalogue import Catalogue, Population, read_catalogue
-from suoja.tables.priorities import never_hide_keys, never_hide_report, priority_frame
 from suoja.tables.cubes import (
     cell_key,
     cells_frame,
@@ -33,8 +33,12 @@ from suoja.tables.cubes import (
     implicit_cells,
     is_implicit,
 )
+from suoja.tables.priorities import never_hide_report, priority_frame
 
 Progress = Callable[[str], None]
+if TYPE_CHECKING:
+    from suoja.tables.engines.cube_set import CubeSet
+    from suoja.tables.engines.load import CubeSource
 AUDIT_SCHEMA = {"table": pl.String, "key": pl.String, "lo": pl.Int64, "hi": pl.Int64,
                 "exact": pl.Boolean, "ok": pl.Boolean, "finding": pl.String}
 FIRST_YEAR = 2006
@@ -163,90 +167,10 @@ def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str
     return out
 
 
-def _more_to_hide(found: pl.DataFrame, views, catalogue: Catalogue, policy: Policy, year: int,
-                  forced: dict[str, pl.DataFrame]) -> bool:
-    """Add cells to hide for every quantity the joint audit finds; False if none can be."""
-    from suoja.protect.joint import build_joint
-    from suoja.protect.joint_ranges import JointAttacker, published_partners
-
-    failed = found.filter(~pl.col("ok"))
-    rules = policy.suppression_rules()
-    codes = {d: dim.cube_codes for d, dim in catalogue.dimensions.items()}
-    codes[ONE] = ("x",)
-    joint = build_joint(views, catalogue.facts, rules, codes, [year, year - 1])
-    attacker = JointAttacker(joint, rules.time_limit)
-    wanted = set(failed.select("year", "table", "key").iter_rows())
-    keep = never_hide_keys([v.cells for v in views if v.year == year], catalogue.priorities)
-    added = False
-    for y, table, key, _, row in joint.targets:
-        if (y, table, key) not in wanted:
-            continue
-        # A published zero stays published: its finest cells are known to be empty. The
-        # figures in the relations that hold the quantity itself come first: hide one more
-        # of them, else let those already hidden move further; only then look at the rest
-        # of the quantity's linked system.
-        near = [p for p in published_partners(joint, attacker, row, year, direct=True)
-                if p[3] > 0]
-        fresh = _kept_last([p for p in near if not _is_forced(forced, p)], keep)
-        if fresh:
-            _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
-            added = True
-            continue
-        if _widen(forced, near):
-            added = True
-            continue
-        partners = [p for p in published_partners(joint, attacker, row, year) if p[3] > 0]
-        fresh = _kept_last([p for p in partners if not _is_forced(forced, p)], keep)
-        if fresh:
-            _force(forced, *fresh[0][:3], 1, min(1, fresh[0][3]))
-            added = True
-        elif _widen(forced, partners):
-            added = True
-    return added
-
-
-def _kept_last(partners: list, keep: set[tuple[str, str]]) -> list:
-    """The partners, those the catalogue says never to hide last (a stable sort)."""
-    return sorted(partners, key=lambda p: (p[1], p[2]) in keep)
-
-
-def _widen(forced, partners) -> bool:
-    """Let the hidden partners move twice as far as before (up to their whole value)."""
-    widened = False
-    for population, t, k, value in partners:
-        up, down = _need(forced, population, t, k)
-        if down < value or up < 2 * value + 1:
-            _force(forced, population, t, k, max(1, 2 * up), min(value, max(1, 2 * down)))
-            widened = True
-    return widened
-
-
-def _is_forced(forced, partner) -> bool:
-    population, table, key, _ = partner
-    frame = forced.get(population)
-    return frame is not None and frame.filter((pl.col("table") == table)
-                                              & (pl.col("key") == key)).height > 0
-
-
-def _need(forced, population: str, table: str, key: str) -> tuple[int, int]:
-    frame = forced[population].filter((pl.col("table") == table) & (pl.col("key") == key))
-    return int(frame["up"].max()), int(frame["down"].max())
-
-
-def _force(forced, population: str, table: str, key: str, up: int, down: int) -> None:
-    row = pl.DataFrame({"table": [table], "key": [key], "up": [up], "down": [down],
-                        "reason": [KNOWLEDGE_REASON]})
-    frame = forced.get(population)
-    if frame is not None:
-        frame = frame.filter(~((pl.col("table") == table) & (pl.col("key") == key)))
-        row = pl.concat([frame, row])
-    forced[population] = row
-
-
 def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
                     policy: Policy,
                     previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
-                    ) -> ProtectedRelease:
+                    *, cube_set: CubeSet | None = None) -> ProtectedRelease:
     """Compute, pool and protect every table of one year (nothing is written).
 
     Each population is protected on its own first (with the structural zeros of the
@@ -254,10 +178,13 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     ``previous``, the facts and the publication rules) looks for anything an outsider
     could still narrow down, and each such finding hides one more published cell that
     links it (or widens one already hidden), until the joint audit passes.
+
+    With ``cube_set`` (``suoja.tables.engines``: cubes from DuckDB, Spark or a cube folder) the
+    cubes are taken as given and ``frames`` is not read.
     """
     from suoja.protect.release_audit import audit_views, joint_earlier, views_from_tables
 
-    cubes = compute_cubes(frames, catalogue, year)
+    cubes = cube_set.cubes if cube_set else compute_cubes(frames, catalogue, year)
     pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
               for name, cube in cubes.items()}
     cubes = {name: p.cube for name, p in pooled.items()}
@@ -271,13 +198,14 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
         out = _published_tables(tables, protected_cells, catalogue)
         views = views_from_tables(out, catalogue, policy, year) + earlier_views
         found = audit_views(views, catalogue, policy, year, exact=False)
-        if found["ok"].all() or not _more_to_hide(found, views, catalogue, policy, year, forced):
+        if found["ok"].all() or not more_to_hide(found, views, catalogue, policy, year, forced):
             break
     found = audit_views(views, catalogue, policy, year)
     logs = [p.log for p in pooled.values()]
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
-                            register_fingerprint=register_fingerprint(frames),
+                            register_fingerprint=(cube_set.register_fingerprint if cube_set
+                                                  else register_fingerprint(frames)),
                             cells=protected_cells, audit=found,
                             extra={"never_hide": never_hide_report(protected_cells,
                                                                    catalogue.priorities)})
@@ -364,7 +292,8 @@ def _audit_written(open_dir: Path, release: ProtectedRelease,
 def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = None,
             catalogue_path: Path | None = None, force: bool = False,
             progress: Progress | None = None, privacy: str | None = None,
-            previous: Sequence[Path] = (), allow_empty_year: bool = False) -> PublishResult:
+            previous: Sequence[Path] = (), allow_empty_year: bool = False,
+            cubes: CubeSource | None = None) -> PublishResult:
     """Read, validate, protect, write and audit the release of ``year`` under ``out/year``.
 
     ``privacy`` ("suppression" or "dp") overrides the policy's ``[privacy] mode``. The
@@ -373,6 +302,9 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     compares with last year's published figures, never with the register. A year in
     which nothing of the register is dated is refused unless ``allow_empty_year`` (a
     deliberate release of zeros).
+
+    ``cubes`` (``suoja.tables.engines``: a register computed by DuckDB or Spark, or a cube folder)
+    replaces reading the register into memory; ``register`` is then not read here.
 
     Everything is written into a private temporary folder that replaces ``out/year`` only
     when the last file is written: a refused or failed release leaves nothing in place.
@@ -392,13 +324,24 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     if privacy is not None:
         policy = with_privacy(policy, privacy)
     catalogue = read_catalogue(catalogue_path)
-    step("Reading and validating the register")
-    frames = read_register(register).frames
-    if not allow_empty_year:
-        check_year_has_data(frames, year, register)
+    frames: dict[str, pl.DataFrame] = {}
+    cube_set = None
+    if cubes is not None:
+        if policy.mode == "dp":
+            raise UsageError("differential privacy bounds each person's contribution, which "
+                             "needs the register itself: publish with --engine polars and "
+                             "--register, not from an engine's cubes or a cube folder")
+        cube_set = cubes.load(year, catalogue, allow_empty_year=allow_empty_year,
+                              progress=step)
+    else:
+        step("Reading and validating the register")
+        frames = read_register(register).frames
+        if not allow_empty_year:
+            check_year_has_data(frames, year, register)
     step("Computing and protecting the tables")
     ledger = ledger_path(register, policy) if policy.mode == "dp" else None
-    release, earlier = _protect(frames, year, catalogue, policy, out, previous, ledger, target)
+    release, earlier = _protect(frames, year, catalogue, policy, out, previous, ledger, target,
+                                cube_set)
     step("Writing the release")
     with atomic_folder(target, force=force) as folder:
         write_files(release, folder)
@@ -420,7 +363,8 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
 
 def _protect(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
              policy: Policy, out: Path, previous: Sequence[Path], ledger: Path | None,
-             target: Path) -> tuple[ProtectedRelease, dict[int, dict[str, pl.DataFrame]]]:
+             target: Path, cube_set: CubeSet | None = None,
+             ) -> tuple[ProtectedRelease, dict[int, dict[str, pl.DataFrame]]]:
     """The protected release (suppression against the earlier releases, or DP noise) and
     the earlier releases it took as known."""
     from suoja.protect.distinct import with_distinct
@@ -431,7 +375,7 @@ def _protect(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue
         release = _dp_release(frames, year, catalogue, policy, ledger, target)
     else:
         earlier = read_previous(out, year, catalogue, previous)
-        release = protect_release(frames, year, catalogue, policy, earlier)
+        release = protect_release(frames, year, catalogue, policy, earlier, cube_set=cube_set)
         # After the protection, from its cells; the audit models only the tables' cells.
         release = with_distinct(release)
         if year - 1 in earlier:

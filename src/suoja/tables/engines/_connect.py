@@ -1,0 +1,72 @@
+"""Connections to the engines and the way results come back: Arrow, then Polars."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import polars as pl
+
+from suoja.errors import SuojaError, UsageError
+
+ENGINES: tuple[str, ...] = ("polars", "duckdb", "spark")
+"""``polars`` is suoja's own in-memory path; ``duckdb`` and ``spark`` run the Ibis cube
+queries where the register lies. ``ibis-polars`` (the Ibis queries on Polars) is for tests."""
+IBIS_ENGINES: tuple[str, ...] = ("duckdb", "spark", "ibis-polars")
+
+
+class MissingExtra(SuojaError):
+    """An engine's library is not installed."""
+
+
+def check_engine(engine: str) -> None:
+    """Refuse an unknown engine name (exit 2), listing the known ones."""
+    if engine not in (*ENGINES, "ibis-polars"):
+        raise UsageError(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+
+
+def _need(module: str, engine: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(f'the {engine} engine needs: pip install "suoja[engines]"') from None
+
+
+def spark_session(master: str | None = None) -> Any:
+    """A Spark session: ``master`` (a cluster's URL), else ``$SUOJA_SPARK_MASTER``, else
+    ``local[*]``. Sessions are shared within a process, as Spark wants."""
+    sql = _need("pyspark.sql", "spark")
+    url = master or os.environ.get("SUOJA_SPARK_MASTER") or "local[*]"
+    builder = (sql.SparkSession.builder.master(url).appName("suoja")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", os.environ.get(
+                   "SUOJA_SPARK_PARTITIONS", "8")))
+    return builder.getOrCreate()
+
+
+def connect(engine: str, master: str | None = None) -> Any:
+    """An Ibis connection for ``engine``."""
+    ibis = _need("ibis", engine)
+    if engine == "duckdb":
+        _need("duckdb", engine)
+        con = ibis.duckdb.connect()
+        # DuckDB spills to disk beyond its memory limit (80 % of RAM unless told).
+        if limit := os.environ.get("SUOJA_DUCKDB_MEMORY_LIMIT"):
+            con.raw_sql(f"SET memory_limit = '{limit}'")
+        return con
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session(master))
+    if engine == "ibis-polars":
+        return ibis.polars.connect()
+    raise UsageError(f"no Ibis connection for engine {engine!r}")
+
+
+def collect(con: Any, expr: Any) -> pl.DataFrame:
+    """Run ``expr`` and return its result as a Polars frame (through Arrow, never pandas:
+    pandas would turn a null code into NaN)."""
+    if con.name == "pyspark":
+        return pl.from_arrow(con._session.sql(con.compile(expr)).toArrow())
+    return pl.from_arrow(con.to_pyarrow(expr))
