@@ -18,7 +18,12 @@ from intruder import attack
 from test_intruder import T, brute_force, publish_tiny, write_csv
 
 from suoja.policy import read_policy
-from suoja.protect.release_audit import audit_open, read_open_tables
+from suoja.protect.release_audit import (
+    audit_open,
+    audit_views,
+    read_open_tables,
+    views_from_tables,
+)
 from suoja.tables.catalogue import read_catalogue
 
 X, Y = "ACCEPTED", "REJECTED"
@@ -81,6 +86,24 @@ def suoja_ranges(release: Path, catalogue: Path, policy: Path,
             for r in found.iter_rows(named=True) if r["kind"] == "hidden" and r["year"] == year}
 
 
+def assert_verdicts_agree(release: Path, catalogue: Path, policy: Path,
+                          previous: dict[int, Path] | None = None, year: int = 2025) -> None:
+    """The audit settled only as far as its verdicts need (what publish runs) reaches the
+    exact audit's verdict on every quantity, within the exact audit's bounds."""
+    cat, pol = read_catalogue(catalogue), read_policy(policy)
+    views = views_from_tables(read_open_tables(release, cat), cat, pol, year)
+    for y, folder in (previous or {}).items():
+        views += views_from_tables(read_open_tables(folder, cat), cat, pol, y)
+    exact = audit_views(views, cat, pol, year)
+    quick = audit_views(views, cat, pol, year, exact=False)
+    assert quick.select("table", "key", "ok").equals(exact.select("table", "key", "ok"))
+    for e, q in zip(exact.iter_rows(named=True), quick.iter_rows(named=True), strict=True):
+        if q["finding"].endswith("(at least this wide)"):
+            assert e["lo"] <= q["lo"] and (e["hi"] is None or e["hi"] >= q["hi"])
+        elif q["finding"].endswith("(or narrower)"):
+            assert e["lo"] >= q["lo"] and (q["hi"] is None or e["hi"] <= q["hi"])
+
+
 @st.composite
 def iff_releases(draw):
     """A random cube of a x b (structural zeros kept when the fact is declared), with a
@@ -109,6 +132,7 @@ def test_random_releases_with_random_facts_agree_with_brute_force(tmp_path_facto
     iff = [({"decision": [X]}, {"end_reason": [P]})] if fact else []
     expected = brute_force(DIMS, cells, {"pooled": [], "shown": []}, iff)
     assert suoja_ranges(folder / "open", catalogue, policy) == expected
+    assert_verdicts_agree(folder / "open", catalogue, policy)
 
 
 CODES = ["AFG", "ALB", "DZA"]
@@ -168,3 +192,20 @@ def test_random_releases_beside_last_years_agree_with_the_intruder(tmp_path_fact
               if f.year == 2025 and f.kind == "hidden"}
     mine = suoja_ranges(folder / "2025", catalogue, policy, {2024: folder / "2024"})
     assert mine == oracle
+    assert_verdicts_agree(folder / "2025", catalogue, policy, {2024: folder / "2024"})
+
+
+def test_a_sure_outer_range_passes_with_every_range_inside_it():
+    """``_sure``: an outer range it accepts holds no range that ``_judge`` would fail, for
+    every kind of quantity and both interval rules."""
+    from suoja.protect.release_audit import _judge, _sure
+    from suoja.protect.rules import SuppressionRules
+
+    for interval in ("exact", "threshold"):
+        rules = SuppressionRules(threshold=5, interval=interval)
+        for kind in ("hidden", "implicit", "pooled"):
+            for lo in range(9):
+                for hi in range(lo, 9):
+                    if _sure(kind, lo, hi, rules):
+                        assert all(_judge(kind, a, b, rules)
+                                   for a in range(lo, hi + 1) for b in range(a, hi + 1))

@@ -170,20 +170,25 @@ def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str
 def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
                     policy: Policy,
                     previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
-                    *, cube_set: CubeSet | None = None) -> ProtectedRelease:
+                    progress: Progress | None = None, *, cube_set: CubeSet | None = None,
+                    ) -> ProtectedRelease:
     """Compute, pool and protect every table of one year (nothing is written).
 
     Each population is protected on its own first (with the structural zeros of the
     declared facts); then the joint audit (every population, the earlier releases in
     ``previous``, the facts and the publication rules) looks for anything an outsider
     could still narrow down, and each such finding hides one more published cell that
-    links it (or widens one already hidden), until the joint audit passes.
+    links it (or widens one already hidden), until the joint audit passes. The audit's
+    ranges are settled as far as their verdicts need (``audit_views(exact=False)``): the
+    verdicts are exact, a passing range may be wider than shown.
 
     With ``cube_set`` (``suoja.tables.engines``: cubes from DuckDB, Spark or a cube folder) the
     cubes are taken as given and ``frames`` is not read.
     """
     from suoja.protect.release_audit import audit_views, joint_earlier, views_from_tables
 
+    step = progress or (lambda _: None)
+    step("Computing the tables")
     cubes = cube_set.cubes if cube_set else compute_cubes(frames, catalogue, year)
     pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
               for name, cube in cubes.items()}
@@ -193,14 +198,18 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     for y, earlier in sorted(joint_earlier(previous, year).items()):
         earlier_views += views_from_tables(earlier, catalogue, policy, y)
     forced: dict[str, pl.DataFrame] = {}
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(1, MAX_ROUNDS + 1):
+        step(f"Protecting the tables (round {round_})")
         protected_cells = _protect_populations(cubes, pooled, tables, catalogue, policy, forced)
         out = _published_tables(tables, protected_cells, catalogue)
         views = views_from_tables(out, catalogue, policy, year) + earlier_views
+        step(f"Joint audit (round {round_})")
         found = audit_views(views, catalogue, policy, year, exact=False)
-        if found["ok"].all() or not more_to_hide(found, views, catalogue, policy, year, forced):
+        if found["ok"].all():
             break
-    found = audit_views(views, catalogue, policy, year)
+        step(f"Choosing more cells to hide (round {round_})")
+        if not more_to_hide(found, views, catalogue, policy, year, forced):
+            break
     logs = [p.log for p in pooled.values()]
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
@@ -341,7 +350,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
     step("Computing and protecting the tables")
     ledger = ledger_path(register, policy) if policy.mode == "dp" else None
     release, earlier = _protect(frames, year, catalogue, policy, out, previous, ledger, target,
-                                cube_set)
+                                cube_set, step)
     step("Writing the release")
     with atomic_folder(target, force=force) as folder:
         write_files(release, folder)
@@ -364,6 +373,7 @@ def publish(year: int, register: Path, out: Path, *, policy_path: Path | None = 
 def _protect(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
              policy: Policy, out: Path, previous: Sequence[Path], ledger: Path | None,
              target: Path, cube_set: CubeSet | None = None,
+             progress: Progress | None = None,
              ) -> tuple[ProtectedRelease, dict[int, dict[str, pl.DataFrame]]]:
     """The protected release (suppression against the earlier releases, or DP noise) and
     the earlier releases it took as known."""
@@ -375,7 +385,8 @@ def _protect(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue
         release = _dp_release(frames, year, catalogue, policy, ledger, target)
     else:
         earlier = read_previous(out, year, catalogue, previous)
-        release = protect_release(frames, year, catalogue, policy, earlier, cube_set=cube_set)
+        release = protect_release(frames, year, catalogue, policy, earlier, progress=progress,
+                                  cube_set=cube_set)
         # After the protection, from its cells; the audit models only the tables' cells.
         release = with_distinct(release)
         if year - 1 in earlier:

@@ -57,6 +57,9 @@ class JointAttacker:
         self._lp: dict[int, tuple] = {}
         self._mip: dict[int, object] = {}
         self._pool: dict[int, list[np.ndarray]] = {}
+        self.settled = "exact"
+        """Whether the last ``range`` is the exact range, or an ``"inner"`` or ``"outer"``
+        one settled only as to its verdict."""
         self.limited = False
         """Set when a MIP stopped at its limit: its best integer point bounded the range,
         which may then be narrower than the outsider's (a stricter verdict, never laxer)."""
@@ -134,11 +137,7 @@ class JointAttacker:
             value = round(value)
             return value, value, True
         target = float(np.ceil(value - TOL) if sense > 0 else np.floor(value + TOL))
-        pool = self._pool.get(lab, [])
-        if not pool:
-            return target, None, False
-        values = np.stack(pool)[:, local] @ coef
-        best = float(round(values.min() if sense > 0 else values.max()))
+        best = self._pool_bound(lab, local, coef, sense)
         return target, best, best == target
 
     def _extreme(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float) -> float:
@@ -157,8 +156,8 @@ class JointAttacker:
             mine = self.bound_vars[cols] & (self.label[cols] == lab)
             yield lab, np.searchsorted(comp_cols, cols[mine]), coef[mine]
 
-    def range(self, row: sp.csr_matrix,
-              judge: Callable[[float, float], bool] | None = None) -> tuple[float, float]:
+    def range(self, row: sp.csr_matrix, judge: Callable[[float, float], bool] | None = None,
+              sure: Callable[[float, float], bool] | None = None) -> tuple[float, float]:
         """Lowest and highest integer value of ``row @ x`` (``hi`` may be ``inf``).
 
         With ``judge`` (a verdict on a range that only passes more as the range widens),
@@ -166,29 +165,77 @@ class JointAttacker:
         integer points already found passes, that range is returned (the true one is at
         least as wide); when the LP's outer range fails, that range is returned (the true
         one is no wider). Otherwise, and always without ``judge``, the range is exact.
+        ``sure`` (with ``judge``) tells when every non-empty range inside the LP's outer
+        range passes; that outer range is then returned. ``settled`` tells which of the
+        three was returned: ``"exact"``, ``"inner"`` or ``"outer"``.
         """
         # A variable no row mentions can take any value from 0 up.
         unbounded = bool((~self.bound_vars[row.indices]).any())
+        self.settled = "exact"
         if judge is not None:
-            outer, inner, settled, found = [0.0, 0.0], [0.0, 0.0], True, True
-            for lab, local, coef in self._parts(row):
-                for side, sense in ((0, 1.0), (1, -1.0)):
-                    o, i, done = self._lp_bound(lab, local, coef, sense)
-                    settled, found = settled and done, found and i is not None
-                    outer[side] += o
-                    inner[side] += i if i is not None else 0.0
-            if unbounded:
-                outer[1] = inner[1] = INF
-            if settled or (found and judge(*inner)):
-                return inner[0], inner[1]
-            if not judge(*outer):
-                return outer[0], outer[1]
+            return self._verdict_range(row, judge, sure, unbounded)
         lo = hi = 0.0
         for lab, local, coef in self._parts(row):
             lo += self._extreme(lab, local, coef, 1.0)
             top = self._extreme(lab, local, coef, -1.0)
             hi = INF if top == INF or hi == INF else hi + top
         return lo, (INF if unbounded else hi)
+
+    def _verdict_range(self, row: sp.csr_matrix, judge: Callable[[float, float], bool],
+                       sure: Callable[[float, float], bool] | None,
+                       unbounded: bool) -> tuple[float, float]:
+        """``range`` with a judge: settle one bound of one component at a time (a MIP only
+        where neither the kept integer points nor the LP bounds decide), stopping as soon
+        as the inner range passes or the outer range fails. ``settled`` tells whether the
+        range returned is the exact one."""
+        sides = []
+        for lab, local, coef in self._parts(row):
+            for side, sense in ((0, 1.0), (1, -1.0)):
+                o, i, done = self._lp_bound(lab, local, coef, sense)
+                sides.append([side, lab, local, coef, sense, o, i, done])
+        if unbounded:
+            # No row bounds some variable: hi is infinite from inside and out.
+            sides = [s for s in sides if s[0] == 0]
+
+        def total(pick: int) -> tuple[float, float]:
+            bounds = [0.0, INF if unbounded else 0.0]
+            for s in sides:
+                value = s[pick] if s[pick] is not None else None
+                if value is None:
+                    return None
+                bounds[s[0]] += value
+            return bounds[0], bounds[1]
+
+        while True:
+            inner, outer = total(6), total(5)
+            if all(s[7] for s in sides) or outer[0] == outer[1]:
+                # Equal LP bounds leave one value: the published figures come from one
+                # integer point, so the range is that value.
+                return outer
+            if inner is not None and judge(*inner):
+                self.settled = "inner"
+                return inner
+            if not judge(*outer) or (sure is not None and sure(*outer)):
+                self.settled = "outer"
+                return outer
+            # Settle the open bound with the widest gap between its LP and integer bounds.
+            open_sides = [s for s in sides if not s[7]]
+            s = max(open_sides, key=lambda s: np.inf if s[6] is None else abs(s[5] - s[6]))
+            value = self._extreme(s[1], s[2], s[3], s[4])
+            s[5], s[6], s[7] = value, value, True
+            for other in open_sides:
+                if not other[7]:
+                    other[6] = self._pool_bound(*other[1:5])
+                    other[7] = other[6] == other[5]
+
+    def _pool_bound(self, lab: int, local: np.ndarray, coef: np.ndarray,
+                    sense: float) -> float | None:
+        """The best value of the kept integer points (None when none is kept)."""
+        pool = self._pool.get(lab, [])
+        if not pool:
+            return None
+        values = np.stack(pool)[:, local] @ coef
+        return float(round(values.min() if sense > 0 else values.max()))
 
     def components_of(self, row: sp.csr_matrix) -> set[int]:
         """Components holding the bound variables of ``row``."""

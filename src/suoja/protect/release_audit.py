@@ -184,6 +184,12 @@ def _judge(kind: str, lo: float, hi: float, rules: SuppressionRules) -> bool:
     return not known_small
 
 
+def _sure(kind: str, lo: float, hi: float, rules: SuppressionRules) -> bool:
+    """Whether every non-empty range within [lo, hi] passes ``_judge``: an implicit cell or
+    pooled category whose range misses 1..threshold-1 cannot be known to be small."""
+    return kind != "hidden" and (lo >= rules.threshold or hi <= 0)
+
+
 def _finding(kind: str, lo: float, hi: float, ok: bool, rules: SuppressionRules) -> str:
     if kind == "hidden":
         return finding(lo, hi, rules)
@@ -228,10 +234,15 @@ def audit_views(views: Sequence[View], catalogue: Catalogue, policy: Policy,
         if y != year and not _touches(attacker, row, joint, year):
             continue
         judge = None if exact else partial(_judge, kind, rules=rules)
+        sure = None if exact else partial(_sure, kind, rules=rules)
         attacker.limited = False
-        lo, hi = attacker.range(row, judge)
+        lo, hi = attacker.range(row, judge, sure)
         ok = _judge(kind, lo, hi, rules)
         text = _finding(kind, lo, hi, ok, rules)
+        if attacker.settled != "exact":
+            # Settled only as far as the verdict: the outsider's range holds the inner one
+            # and lies within the outer one.
+            text += " (at least this wide)" if attacker.settled == "inner" else " (or narrower)"
         if attacker.limited:
             text += " (the solver stopped at its time limit: the range may be wider)"
         if not ok and y != year:
