@@ -353,3 +353,23 @@ def test_figures_that_contradict_a_fact_are_the_users_to_fix() -> None:
     with pytest.raises(SuojaError, match="contradict") as raised:
         audit_views(views_from_tables(tables, CATALOGUE, POLICY, 2025), CATALOGUE, POLICY, 2025)
     assert raised.value.exit_code == 2
+
+
+def test_a_node_limit_in_the_joint_audit_is_deterministic_and_never_laxer(monkeypatch) -> None:
+    """The joint audit's MIPs stop at a node limit, not a clock: with the limit cut to one
+    node the verdicts are the same on every run, and never laxer than without it."""
+    from suoja.protect import joint_ranges
+
+    tables = _tables(CATALOGUE, {
+        "decisions": [("_T", 100), ("ACCEPTED", 75), ("REJECTED", 25)],
+        "rejections": [("_T", 25), ("NO_NEED", None), ("NOT_TRAFFICKING", None), ("OTHER", 12)],
+    }, 2025)
+    views = views_from_tables(tables, CATALOGUE, POLICY, 2025)
+    full = audit_views(views, CATALOGUE, POLICY, 2025)
+    monkeypatch.setattr(joint_ranges, "MIP_NODES", 1)
+    first = audit_views(views, CATALOGUE, POLICY, 2025)
+    second = audit_views(views, CATALOGUE, POLICY, 2025)
+    assert first.equals(second)
+    joined = full.join(first, on=["year", "table", "key"], suffix="_cut")
+    assert joined.height == full.height
+    assert joined.filter(pl.col("ok_cut") & ~pl.col("ok")).is_empty()

@@ -31,9 +31,14 @@ from suoja.protect.joint import AUX, JointModel
 from suoja.protect.ranges import InconsistentError
 
 TOL = 1e-6
-MIP_SECONDS = 120.0
-"""The least time one MIP of the joint audit may take: a refusal for want of time is
-costly (the release is not published), and these MIPs take about a second unloaded."""
+MIP_SECONDS = 600.0
+"""The least time one MIP of the joint audit may take: a safety net only (these MIPs take
+about a second unloaded); ``MIP_NODES`` is the limit meant to bind."""
+MIP_NODES = 2_000
+"""Branch-and-bound nodes one MIP of the joint audit may explore: a work limit, so that
+the verdicts (and the pattern built on them) are the same on a slow or loaded machine.
+At the limit the best integer point found bounds the range: narrower, a stricter
+verdict, never a laxer one."""
 POOL_SIZE = 512
 """Integer points kept per component to settle bounds without a MIP."""
 
@@ -87,6 +92,7 @@ class JointAttacker:
                 # node alone may not, even on a loaded machine.
                 mip.setOptionValue("mip_heuristic_run_feasibility_jump", True)
                 mip.setOptionValue("mip_heuristic_effort", 0.05)
+                mip.setOptionValue("mip_max_nodes", MIP_NODES)
                 pass_model(mip, sub, np.zeros(len(cols)), np.full(len(cols), INF),
                            self.joint.lower[rows], self.joint.upper[rows], integer=True)
                 self._mip[lab] = mip
@@ -121,8 +127,9 @@ class JointAttacker:
             return "limit", float(values.min() if sense > 0 else values.max())
         if status == "limit":
             raise SolverLimitError(
-                f"the joint audit's solver found no integer solution within its time limit of "
-                f"{self.time_limit:g} s; nothing was written")
+                f"the joint audit's solver found no integer solution within its node and time "
+                f"limits ({MIP_NODES} nodes, {max(self.time_limit, MIP_SECONDS):g} s); nothing "
+                "was written")
         raise RuntimeError(f"the solver stopped with status {status!r}")
 
     def _lp_bound(self, lab: int, local: np.ndarray, coef: np.ndarray,
