@@ -38,6 +38,11 @@ TOL = 1e-7
 WHOLE_MODEL_CHECK = 5_000
 """Up to this many variables, the costly change found in a window under a quarter of the
 model is compared with the whole LP's."""
+DEFEND_NODES = 2_000
+"""Branch-and-bound nodes one integrality MIP may explore: a work limit, so that the
+pattern is the same on a loaded machine (``time_limit`` is a safety net)."""
+ANY_NODES = 2**31 - 1
+"""HiGHS's own default: no node limit (for the LPs that reuse the same solver)."""
 ATTEMPTS = ((1, 5, False), (1, 8, False), (2, 16, False))
 """Windows tried before the whole model: (hierarchy level, codes kept per dimension,
 whether only a change that hides nothing new is taken from it). A narrow window answers
@@ -223,6 +228,7 @@ class Defender:
         set_bounds(local.highs, fixed, kept, kept)
         set_integer(local.highs, columns, True)
         local.highs.setOptionValue("time_limit", self.time_limit)
+        local.highs.setOptionValue("mip_max_nodes", DEFEND_NODES)
         local.highs.setOptionValue("presolve", "on")
         # HiGHS would take the fractional LP point as a MIP start and spend far longer
         # completing it than solving the MIP afresh.
@@ -239,6 +245,7 @@ class Defender:
             set_integer(local.highs, columns, False)
             set_bounds(local.highs, fixed, local.y_lower[fixed], local.y_upper[fixed])
             local.highs.setOptionValue("time_limit", INF)
+            local.highs.setOptionValue("mip_max_nodes", ANY_NODES)
             local.highs.setOptionValue("presolve", "off")
 
     def _full_lp(self) -> _Local:
