@@ -19,9 +19,9 @@ import ibis.expr.types as ir
 import polars as pl
 
 from suoja.errors import RegisterError
+from suoja.register.consistency import FIRST_BIRTH_YEAR, OLDEST_AGE
 from suoja.register.reader import FILES, SCHEMAS
 from suoja.register.validate import (
-    FIRST_BIRTH_YEAR,
     OPTIONAL_COLUMNS,
     Problem,
     _Collector,
@@ -179,8 +179,6 @@ def _conditional(rules: _Rules, file: str, t: ir.Table, column: str,
 def _periods_of_persons(rules: _Rules, file: str, periods: ir.Table,
                         persons: ir.Table) -> None:
     """Overlapping periods of one person; ages, minors and Finnish citizens at the start."""
-    from suoja.register.validate import OLDEST_AGE
-
     started = periods.filter(periods.start.notnull() & periods.person_id.notnull())
     place = [started[FILE], started[ROW]] if FILE in started.columns else [started[ROW]]
     order = ibis.window(group_by=started.person_id, order_by=[started.start, *place])
