@@ -178,9 +178,9 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     declared facts); then the joint audit (every population, the earlier releases in
     ``previous``, the facts and the publication rules) looks for anything an outsider
     could still narrow down, and each such finding hides one more published cell that
-    links it (or widens one already hidden), until the joint audit passes. The audit's
-    ranges are settled as far as their verdicts need (``audit_views(exact=False)``): the
-    verdicts are exact, a passing range may be wider than shown.
+    links it (or widens one already hidden), until the joint audit passes. The rounds
+    settle verdicts only (``audit_views(exact=False)``); the audit the release keeps is
+    then run once with exact ranges.
 
     With ``cube_set`` (``suoja.tables.engines``: cubes from DuckDB, Spark or a cube folder) the
     cubes are taken as given and ``frames`` is not read.
@@ -210,6 +210,10 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
         step(f"Choosing more cells to hide (round {round_})")
         if not more_to_hide(found, views, catalogue, policy, year, forced):
             break
+    # The rounds settle verdicts only; the privacy officer's page and audit.json give every
+    # range as the outsider can narrow it (the independent intruder's ranges exactly).
+    step("Joint audit: the outsider's exact ranges")
+    found = audit_views(views, catalogue, policy, year)
     logs = [p.log for p in pooled.values()]
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
     restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
