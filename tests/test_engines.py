@@ -13,13 +13,13 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from suoja.tables.catalogue import read_catalogue
 from suoja.cli import app
-from suoja.tables.engines import connect, engine_cubes
-from suoja.tables.engines._sources import find_sources
 from suoja.register import read_register
 from suoja.synth import scaled_register, write_register
+from suoja.tables.catalogue import read_catalogue
 from suoja.tables.cubes import compute_cubes
+from suoja.tables.engines import connect, engine_cubes
+from suoja.tables.engines._sources import find_sources
 
 REPO = Path(__file__).resolve().parents[1]
 EMBEDDED = REPO / "data" / "register"
@@ -135,17 +135,19 @@ def open_files(release: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def releases(embedded_release, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def releases(embedded_release, spark,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """2025 published from the register (Polars: the session's release), through DuckDB,
-    and from a cube folder; each after the same 2024 release, so the earlier release takes
-    part as in use."""
+    and from a cube folder that Spark made (``suoja cube --engine spark``, on the module's
+    local session); each after the same 2024 release, so the earlier release takes part as
+    in use."""
     root = tmp_path_factory.mktemp("engines")
     polars = embedded_release.target
     for name in ("duckdb", "cube"):
         shutil.copytree(polars.parent / "2024", root / name / "2024")
     done = invoke("publish", "2025", "--engine", "duckdb", "--out", str(root / "duckdb"))
     assert done.exit_code == 0, done.output
-    done = invoke("cube", "2025", "--engine", "duckdb", "--out", str(root / "cubes"))
+    done = invoke("cube", "2025", "--engine", "spark", "--out", str(root / "cubes"))
     assert done.exit_code == 0, done.output
     done = invoke("publish", "2025", "--cube", str(root / "cubes"), "--out", str(root / "cube"))
     assert done.exit_code == 0, done.output
@@ -177,7 +179,7 @@ def test_cube_folder_is_owner_only_and_described(releases):
     for path in folder.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["year"] == 2025 and manifest["engine"] == "duckdb"
+    assert manifest["year"] == 2025 and manifest["engine"] == "spark"
     assert manifest["catalogue_fingerprint"] == read_catalogue().fingerprint
     populations = {p["population"]: p for p in manifest["populations"]}
     cubes = polars_cubes(EMBEDDED, 2025)

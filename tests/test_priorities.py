@@ -16,13 +16,13 @@ import pytest
 from test_protect_support import table_cells
 from typer.testing import CliRunner
 
-from suoja.tables.catalogue import read_catalogue
 from suoja.cli import app
 from suoja.errors import CatalogueError
 from suoja.policy import read_policy
-from suoja.tables.priorities import Priority, never_hide_report, priority_frame
 from suoja.protect import SuppressionRules, protect
 from suoja.protect.primary import weights
+from suoja.tables.catalogue import read_catalogue
+from suoja.tables.priorities import Priority, never_hide_report, priority_frame
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = SuppressionRules(interval="threshold", singleton_protection=False)

@@ -33,7 +33,7 @@ def _y(m: tuple[float, ...], x: float, y: float) -> float:
     return m[1] * x + m[3] * y + m[5]
 
 
-def _lowest(page, resources, contents, floor: float, ctm=IDENTITY) -> float:  # noqa: C901
+def _lowest(page, resources, contents, floor: float, ctm=IDENTITY) -> float:
     """The lowest y (points from the bottom) of anything ``contents`` draws above ``floor``.
 
     What reaches below the floor is the page's background or its margin (page number).
