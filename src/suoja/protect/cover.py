@@ -1,0 +1,183 @@
+"""Fewest secondaries against exact disclosure: a covering programme with generated cuts.
+
+The cut generation of Fischetti and Salazar-Gonzalez (2001), "Solving the cell
+suppression problem on tabular data with linear constraints" (Management Science 47),
+the method of tau-ARGUS's OPT, written for exact disclosure only. A sensitive form ``p``
+is computable exactly when its row is a combination of published rows,
+``a_p = sum_c lambda_c a_c``; then at least one form of that combination must be hidden:
+``sum_{c in supp(lambda)} z_c >= 1``. A master integer programme picks the cheapest
+hidden set (binaries ``z_c``) that meets the cuts found so far; the exact elimination of
+``suoja.protect.gauss`` tells which sensitive forms the chosen set still lets be
+computed, and a small linear programme (least ``sum |lambda_c|``) finds a sparse
+combination for each, a new cut. When no sensitive form is computable, the hidden set
+is optimal: it meets every cut, and the master's optimum is a lower bound. The cuts of
+single relations (a total and its parts, ``suoja.protect.relations``) are known in
+advance and seed the master.
+
+Unlike tau-ARGUS's OPT, which keeps protection intervals with the attacker's linear
+programme, this guarantees only that no hidden cell can be computed exactly (the same
+guarantee as ``suoja.protect.gauss``; the audit checks the intervals after). All limits
+are counts of work, never seconds: the same input gives the same pattern anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from suoja.protect.gauss import determined
+from suoja.protect.highs import INF, has_incumbent, new_highs, outcome, pass_model, solution
+
+COVER_FORMS = 8_000
+"""Largest model (distinct forms) for which the covering programme is tried; larger ones
+keep the pattern of Gaussian elimination alone."""
+MAX_CERTIFICATES = 3_000
+"""Linear programmes (one per computable sensitive form and round) allowed in all: a work
+limit; when it runs out, the pattern of Gaussian elimination is kept."""
+MAX_ROUNDS = 60
+"""Master solves allowed in all (each one followed by an exact check)."""
+MASTER_NODES = 20_000
+"""Branch-and-bound nodes one master solve may explore (a work limit, not time)."""
+TOL = 1e-7
+
+
+def relation_cuts(
+    relations: Sequence[tuple[int, Sequence[int]]], sensitive: np.ndarray,
+    can_hide: np.ndarray,
+) -> list[np.ndarray]:
+    """The cuts of single relations: ``total = sum(parts)`` over forms.
+
+    For a sensitive form ``p`` in a relation whose other forms are all non-sensitive, one
+    of those that may be hidden must be hidden (if all were published, the relation
+    would give ``p``). Cuts are arrays of forms, deduplicated, in a deterministic order.
+    """
+    cuts: dict[tuple[int, ...], None] = {}
+    for total, parts in relations:
+        members = [total, *parts]
+        hot = [f for f in members if sensitive[f]]
+        if len(hot) != 1 or len(set(members)) != len(members):
+            continue
+        cut = tuple(sorted(f for f in members if not sensitive[f] and can_hide[f]))
+        if cut:
+            cuts[cut] = None
+    return [np.array(c, dtype=np.int64) for c in cuts]
+
+
+class _Certifier:
+    """Least-``sum |lambda|`` combinations of published rows giving a sensitive row.
+
+    One linear programme over all forms (``lambda = l+ - l-``); hidden forms have their
+    columns fixed at 0, and only the right-hand side changes between sensitive forms, so
+    HiGHS starts each solve from the last basis.
+    """
+
+    def __init__(self, forms: sp.csr_matrix) -> None:
+        self.forms = forms
+        n_forms, n_vars = forms.shape
+        self.n_forms, self.n_vars = n_forms, n_vars
+        transposed = forms.T.astype(np.float64).tocsc()
+        matrix = sp.hstack([transposed, -transposed]).tocsc()
+        self.highs = new_highs(presolve=False)
+        pass_model(self.highs, matrix, np.zeros(2 * n_forms), np.full(2 * n_forms, INF),
+                   np.zeros(n_vars), np.zeros(n_vars), np.ones(2 * n_forms))
+        self.hidden: np.ndarray | None = None
+        self.rhs = np.zeros(n_vars)
+        self.solves = 0
+
+    def combination(self, form: int, hidden: np.ndarray) -> np.ndarray | None:
+        """Forms of a published combination equal to ``form``'s row (None if none found)."""
+        highs, n = self.highs, self.n_forms
+        if self.hidden is None or (self.hidden != hidden).any():
+            upper = np.where(hidden, 0.0, INF)
+            columns = np.arange(2 * n, dtype=np.int32)
+            highs.changeColsBounds(2 * n, columns, np.zeros(2 * n),
+                                   np.concatenate([upper, upper]))
+            self.hidden = hidden.copy()
+        rhs = np.zeros(self.n_vars)
+        rhs[self.forms.indices[self.forms.indptr[form]:self.forms.indptr[form + 1]]] = 1.0
+        changed = np.flatnonzero(rhs != self.rhs).astype(np.int32)
+        if len(changed):
+            highs.changeRowsBounds(len(changed), changed, rhs[changed], rhs[changed])
+        self.rhs = rhs
+        self.solves += 1
+        highs.run()
+        if outcome(highs) != "optimal":
+            return None
+        x = solution(highs)
+        return np.flatnonzero(np.abs(x[:n] - x[n:]) > TOL)
+
+
+def _master(cuts: list[np.ndarray], cost: np.ndarray) -> np.ndarray | None:
+    """The cheapest 0/1 ``z`` over candidates meeting every cut (None: no solution)."""
+    lengths = [len(c) for c in cuts]
+    rows = np.repeat(np.arange(len(cuts)), lengths)
+    matrix = sp.csr_matrix((np.ones(int(sum(lengths))), (rows, np.concatenate(cuts))),
+                           shape=(len(cuts), len(cost)))
+    highs = new_highs()
+    highs.setOptionValue("mip_max_nodes", MASTER_NODES)
+    highs.setOptionValue("mip_rel_gap", 0.0)
+    highs.setOptionValue("mip_abs_gap", 1e-9)
+    pass_model(highs, matrix, np.zeros(len(cost)), np.ones(len(cost)), np.ones(len(cuts)),
+               np.full(len(cuts), INF), cost, integer=True)
+    highs.run()
+    if not has_incumbent(highs):
+        return None
+    return solution(highs) > 0.5
+
+
+def cover_pattern(
+    forms: sp.csr_matrix, sensitive: np.ndarray, weights: np.ndarray, can_hide: np.ndarray,
+    seeds: Sequence[np.ndarray] = (),
+) -> np.ndarray | None:
+    """The cheapest hidden mask that lets no sensitive form be computed exactly.
+
+    Args:
+        forms: Forms x variables, 0/1 (``LinearModel.forms``).
+        sensitive: Forms that are hidden and must stay uncomputable.
+        weights: Cost of hiding each form.
+        can_hide: Forms that may be hidden.
+        seeds: Cuts known in advance (arrays of forms; ``relation_cuts``).
+
+    Returns:
+        The hidden mask (sensitive forms included): optimal, no safe mask is cheaper,
+        unless a master solve stopped at its node limit (``MASTER_NODES``) with a
+        feasible choice. None when ``MAX_CERTIFICATES`` or ``MAX_ROUNDS`` ran out first.
+    """
+    forms = sp.csr_matrix(forms)
+    candidates = np.flatnonzero(can_hide & ~sensitive)
+    column = np.full(len(sensitive), -1)
+    column[candidates] = np.arange(len(candidates))
+    cost = np.asarray(weights, dtype=np.float64)[candidates]
+    cuts = [column[c] for c in seeds]
+    cuts = [c[c >= 0] for c in cuts]
+    if any(len(c) == 0 for c in cuts):
+        return None
+    certifier = _Certifier(forms)
+    hidden = np.asarray(sensitive, dtype=bool).copy()
+    if cuts:
+        choice = _master(cuts, cost)
+        if choice is None:
+            return None
+        hidden[candidates[choice]] = True
+    for _ in range(MAX_ROUNDS):
+        exposed = np.flatnonzero(determined(forms, hidden) & sensitive)
+        if not len(exposed):
+            return hidden
+        for form in exposed.tolist():
+            if certifier.solves >= MAX_CERTIFICATES:
+                return None
+            found = certifier.combination(form, hidden)
+            published = np.flatnonzero(~hidden & can_hide)
+            cut = published if found is None else found[~hidden[found] & can_hide[found]]
+            cut = column[cut]
+            if not len(cut):
+                return None
+            cuts.append(cut)
+        choice = _master(cuts, cost)
+        if choice is None:
+            return None
+        hidden = np.asarray(sensitive, dtype=bool).copy()
+        hidden[candidates[choice]] = True
+    return None
