@@ -151,3 +151,11 @@ def test_cover_keeps_singleton_protection_safe(monkeypatch):
     plain_hidden = (plain["status"] != "published").to_numpy()
     assert _cost(cells, *problem[1:], hidden) <= _cost(cells, *problem[1:], plain_hidden) + 1e-9
     assert not computable(incidence(cells, counts, problem[3]["a"]), hidden).any()
+
+
+@pytest.mark.parametrize(("num", "den"), [(1, 1), (-1, 1), (1, 2), (-3, 7), (12, 5)])
+def test_rational_reconstruction_of_elimination_coefficients(num, den):
+    """Coefficients modulo the prime map back to the small fractions they stand for."""
+    from suoja.protect.gauss import PRIME, rational
+
+    assert rational(num * pow(den, PRIME - 2, PRIME) % PRIME) == pytest.approx(num / den)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from suoja.protect.gauss import determined
+from suoja.protect.gauss import determined, determined_rows, rational
 from suoja.protect.highs import INF, has_incumbent, new_highs, outcome, pass_model, solution
 
 COVER_FORMS = 8_000
@@ -69,12 +69,11 @@ class _Certifier:
     """Least-``sum |lambda|`` combinations of published rows giving a sensitive row.
 
     One linear programme over all forms (``lambda = l+ - l-``); hidden forms have their
-    columns fixed at 0, and only the right-hand side changes between sensitive forms, so
+    columns fixed at 0, and only the right-hand side changes between sensitive rows, so
     HiGHS starts each solve from the last basis.
     """
 
     def __init__(self, forms: sp.csr_matrix) -> None:
-        self.forms = forms
         n_forms, n_vars = forms.shape
         self.n_forms, self.n_vars = n_forms, n_vars
         transposed = forms.T.astype(np.float64).tocsc()
@@ -86,8 +85,8 @@ class _Certifier:
         self.rhs = np.zeros(n_vars)
         self.solves = 0
 
-    def combination(self, form: int, hidden: np.ndarray) -> np.ndarray | None:
-        """Forms of a published combination equal to ``form``'s row (None if none found)."""
+    def combination(self, rhs: np.ndarray, hidden: np.ndarray) -> np.ndarray | None:
+        """Forms of a published combination equal to the row ``rhs`` (None if none found)."""
         highs, n = self.highs, self.n_forms
         if self.hidden is None or (self.hidden != hidden).any():
             upper = np.where(hidden, 0.0, INF)
@@ -95,8 +94,6 @@ class _Certifier:
             highs.changeColsBounds(2 * n, columns, np.zeros(2 * n),
                                    np.concatenate([upper, upper]))
             self.hidden = hidden.copy()
-        rhs = np.zeros(self.n_vars)
-        rhs[self.forms.indices[self.forms.indptr[form]:self.forms.indptr[form + 1]]] = 1.0
         changed = np.flatnonzero(rhs != self.rhs).astype(np.int32)
         if len(changed):
             highs.changeRowsBounds(len(changed), changed, rhs[changed], rhs[changed])
@@ -127,11 +124,8 @@ def _master(cuts: list[np.ndarray], cost: np.ndarray) -> np.ndarray | None:
     return solution(highs) > 0.5
 
 
-def cover_pattern(
-    forms: sp.csr_matrix, sensitive: np.ndarray, weights: np.ndarray, can_hide: np.ndarray,
-    seeds: Sequence[np.ndarray] = (),
-) -> np.ndarray | None:
-    """The cheapest hidden mask that lets no sensitive form be computed exactly.
+class Cover:
+    """The cheapest hidden mask that lets no sensitive row be computed exactly.
 
     Args:
         forms: Forms x variables, 0/1 (``LinearModel.forms``).
@@ -140,44 +134,70 @@ def cover_pattern(
         can_hide: Forms that may be hidden.
         seeds: Cuts known in advance (arrays of forms; ``relation_cuts``).
 
-    Returns:
-        The hidden mask (sensitive forms included): optimal, no safe mask is cheaper,
-        unless a master solve stopped at its node limit (``MASTER_NODES``) with a
-        feasible choice. None when ``MAX_CERTIFICATES`` or ``MAX_ROUNDS`` ran out first.
+    The cuts found are kept between calls of ``solve``: they stay valid as long as the
+    sensitive rows only grow (singleton protection adds rows round by round).
     """
-    forms = sp.csr_matrix(forms)
-    candidates = np.flatnonzero(can_hide & ~sensitive)
-    column = np.full(len(sensitive), -1)
-    column[candidates] = np.arange(len(candidates))
-    cost = np.asarray(weights, dtype=np.float64)[candidates]
-    cuts = [column[c] for c in seeds]
-    cuts = [c[c >= 0] for c in cuts]
-    if any(len(c) == 0 for c in cuts):
-        return None
-    certifier = _Certifier(forms)
-    hidden = np.asarray(sensitive, dtype=bool).copy()
-    if cuts:
-        choice = _master(cuts, cost)
-        if choice is None:
-            return None
-        hidden[candidates[choice]] = True
-    for _ in range(MAX_ROUNDS):
-        exposed = np.flatnonzero(determined(forms, hidden) & sensitive)
-        if not len(exposed):
+
+    def __init__(self, forms: sp.csr_matrix, sensitive: np.ndarray, weights: np.ndarray,
+                 can_hide: np.ndarray, seeds: Sequence[np.ndarray] = ()) -> None:
+        self.forms = sp.csr_matrix(forms)
+        self.sensitive = np.asarray(sensitive, dtype=bool)
+        self.can_hide = np.asarray(can_hide, dtype=bool) & ~self.sensitive
+        self.candidates = np.flatnonzero(self.can_hide)
+        self.column = np.full(len(sensitive), -1)
+        self.column[self.candidates] = np.arange(len(self.candidates))
+        self.cost = np.asarray(weights, dtype=np.float64)[self.candidates]
+        self.cuts = [c for c in (self.column[s] for s in seeds)]
+        self.cuts = [c[c >= 0] for c in self.cuts]
+        self.certifier = _Certifier(self.forms)
+        self.rounds = 0
+
+    def _rhs(self, row: int | dict[int, int]) -> np.ndarray:
+        rhs = np.zeros(self.forms.shape[1])
+        if isinstance(row, int):
+            rhs[self.forms.indices[self.forms.indptr[row]:self.forms.indptr[row + 1]]] = 1.0
+        else:
+            for v, a in row.items():
+                rhs[v] = rational(a)
+        return rhs
+
+    def _choose(self) -> np.ndarray | None:
+        hidden = self.sensitive.copy()
+        if not self.cuts:
             return hidden
-        for form in exposed.tolist():
-            if certifier.solves >= MAX_CERTIFICATES:
-                return None
-            found = certifier.combination(form, hidden)
-            published = np.flatnonzero(~hidden & can_hide)
-            cut = published if found is None else found[~hidden[found] & can_hide[found]]
-            cut = column[cut]
-            if not len(cut):
-                return None
-            cuts.append(cut)
-        choice = _master(cuts, cost)
+        if any(len(c) == 0 for c in self.cuts) or self.rounds >= MAX_ROUNDS:
+            return None
+        self.rounds += 1
+        choice = _master(self.cuts, self.cost)
         if choice is None:
             return None
-        hidden = np.asarray(sensitive, dtype=bool).copy()
-        hidden[candidates[choice]] = True
-    return None
+        hidden[self.candidates[choice]] = True
+        return hidden
+
+    def solve(self, extra: Sequence[dict[int, int]] = ()) -> np.ndarray | None:
+        """The hidden mask (sensitive forms included) that keeps the sensitive forms and
+        the ``extra`` rows (``variable -> coefficient`` modulo ``PRIME``) uncomputable.
+
+        Optimal (no safe mask is cheaper) unless a master solve stopped at its node
+        limit (``MASTER_NODES``) with a feasible choice. None when ``MAX_CERTIFICATES``
+        or ``MAX_ROUNDS`` ran out first.
+        """
+        hidden = self._choose()
+        while hidden is not None:
+            exposed: list[int | dict[int, int]] = list(
+                np.flatnonzero(determined(self.forms, hidden) & self.sensitive).tolist())
+            if extra:
+                known = determined_rows(self.forms, hidden, extra)
+                exposed += [extra[i] for i in np.flatnonzero(known).tolist()]
+            if not exposed:
+                return hidden
+            for row in exposed:
+                if self.certifier.solves >= MAX_CERTIFICATES:
+                    return None
+                found = self.certifier.combination(self._rhs(row), hidden)
+                if found is None:  # numerical trouble: every published form is a cut
+                    found = np.flatnonzero(~hidden)
+                cut = self.column[found[~hidden[found]]]
+                self.cuts.append(cut[cut >= 0])
+            hidden = self._choose()
+        return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from suoja.errors import SolverLimitError
-from suoja.protect.cover import COVER_FORMS, cover_pattern, relation_cuts
+from suoja.protect.cover import COVER_FORMS, Cover, relation_cuts
 from suoja.protect.defend import Defender
 from suoja.protect.gauss import CannotProtect, GaussResult, Progress, gauss_pattern, singleton_links
 from suoja.protect.relations import find_relations
@@ -54,14 +54,22 @@ def _run(
 
 
 def _rounds(
-    defender: Defender, state: State, rules: SuppressionRules, early: np.ndarray | None,
-    progress: Progress | None,
-) -> tuple[GaussResult, list[tuple[int, int]]]:
+    defender: Defender, state: State, rules: SuppressionRules, progress: Progress | None,
+    cover: Cover | None = None,
+) -> tuple[GaussResult, list[tuple[int, int]]] | None:
     """Eliminations until no singleton pair is left open; the last result and the
-    (hidden form, singleton) pair behind each extra row."""
+    (hidden form, singleton) pair behind each extra row. With ``cover``, each elimination
+    offers first the forms that the covering programme publishes (None when its work
+    limits run out)."""
     extra: list[dict[int, int]] = []
     owners: list[tuple[int, int]] = []
     for _ in range(SINGLETON_ROUNDS):
+        early = None
+        if cover is not None:
+            covered = cover.solve(extra)
+            if covered is None:
+                return None
+            early = ~covered
         result = _run(defender, state, rules, extra, progress, early)
         if not rules.singleton_protection:
             return result, owners
@@ -80,9 +88,9 @@ def _rounds(
                            f"{SINGLETON_ROUNDS} rounds of Gaussian elimination")
 
 
-def _covered(defender: Defender, state: State) -> np.ndarray | None:
-    """The cheapest hidden mask against exact disclosure of ``state``'s hidden forms
-    (``suoja.protect.cover``), or None when the model is too large or a limit ran out."""
+def _cover(defender: Defender, state: State) -> Cover | None:
+    """The covering programme (``suoja.protect.cover``) for ``state``'s hidden forms,
+    seeded with the cuts of single relations; None when the model is too large."""
     model = defender.model
     if len(state.values) > COVER_FORMS:
         return None
@@ -90,8 +98,7 @@ def _covered(defender: Defender, state: State) -> np.ndarray | None:
     relations = [(int(form[r.total]), [int(form[p]) for p in r.parts])
                  for r in find_relations(model.cells, model.dimensions)]
     seeds = relation_cuts(relations, state.hidden, defender.can_hide)
-    return cover_pattern(model.forms, state.hidden, defender.weights, defender.can_hide,
-                         seeds)
+    return Cover(model.forms, state.hidden, defender.weights, defender.can_hide, seeds)
 
 
 def gauss_protect(
@@ -123,18 +130,19 @@ def gauss_protect(
             (exit status 3).
     """
     n_forms = len(state.values)
-    result, owners = _rounds(defender, state, rules, None, progress)
-    if result.complete:
-        covered = _covered(defender, state)
-        if covered is not None:
-            try:
-                other = _rounds(defender, state, rules, ~covered, progress)
-            except SolverLimitError:
-                other = None
-            weights = defender.weights
-            if other is not None and other[0].complete and (
-                    weights[other[0].hidden].sum() < weights[result.hidden].sum() - 1e-9):
-                result, owners = other
+    plain = _rounds(defender, state, rules, progress)
+    assert plain is not None
+    result, owners = plain
+    cover = _cover(defender, state) if result.complete else None
+    if cover is not None:
+        try:
+            other = _rounds(defender, state, rules, progress, cover)
+        except SolverLimitError:
+            other = None
+        weights = defender.weights
+        if other is not None and other[0].complete and (
+                weights[other[0].hidden].sum() < weights[result.hidden].sum() - 1e-9):
+            result, owners = other
     for form in np.flatnonzero(result.hidden & ~state.hidden).tolist():
         target = result.cause.get(form)
         if target is None:
