@@ -10,9 +10,12 @@ hidden set (binaries ``z_c``) that meets the cuts found so far; the exact elimin
 ``suoja.protect.gauss`` tells which sensitive forms the chosen set still lets be
 computed, and a small linear programme (least ``sum |lambda_c|``) finds a sparse
 combination for each, a new cut. When no sensitive form is computable, the hidden set
-is optimal: it meets every cut, and the master's optimum is a lower bound. The cuts of
-single relations (a total and its parts, ``suoja.protect.relations``) are known in
-advance and seed the master.
+is optimal: it meets every cut, and the master's optimum (when the master finishes
+within its node limit) is a lower bound. The cuts of single relations (a total and its
+parts, ``suoja.protect.relations``) are known in advance and seed the master. Singleton
+protection adds rows that must stay uncomputable too (``suoja.protect.gauss.
+singleton_links``); their coefficients, kept modulo the elimination's prime, are mapped
+back to fractions for the linear programme.
 
 Unlike tau-ARGUS's OPT, which keeps protection intervals with the attacker's linear
 programme, this guarantees only that no hidden cell can be computed exactly (the same

@@ -36,14 +36,21 @@ def uses_gauss(rules: SuppressionRules, n_forms: int) -> bool:
 
 def _run(
     defender: Defender, state: State, rules: SuppressionRules,
-    extra: list[dict[int, int]], progress: Progress | None, early: np.ndarray | None = None,
+    extra: list[dict[int, int]], progress: Progress | None,
+    covered: np.ndarray | None = None,
 ) -> GaussResult:
+    """One elimination. With ``covered`` (a safe hidden mask), the forms it publishes are
+    offered first, so the elimination gives that pattern back with its causes; the large
+    inner cells lead either way (which keeps the elimination sparse)."""
     forms = defender.model.forms
-    if early is None:
-        early = (np.diff(forms.indptr) == 1) & (state.values >= EARLY_FACTOR * rules.threshold)
+    early = (np.diff(forms.indptr) == 1) & (state.values >= EARLY_FACTOR * rules.threshold)
+    order = defender.weights
+    if covered is not None:
+        order = order + np.where(early, 2.0 * order.max() + 1.0, 0.0)
+        early = ~covered
     try:
         return gauss_pattern(
-            forms, state.hidden, defender.weights, defender.can_hide | state.hidden,
+            forms, state.hidden, order, defender.can_hide | state.hidden,
             early=early, extra=extra, work_limit=rules.work_limit, progress=progress,
         )
     except CannotProtect:
@@ -64,13 +71,12 @@ def _rounds(
     extra: list[dict[int, int]] = []
     owners: list[tuple[int, int]] = []
     for _ in range(SINGLETON_ROUNDS):
-        early = None
+        covered = None
         if cover is not None:
             covered = cover.solve(extra)
             if covered is None:
                 return None
-            early = ~covered
-        result = _run(defender, state, rules, extra, progress, early)
+        result = _run(defender, state, rules, extra, progress, covered)
         if not rules.singleton_protection:
             return result, owners
         assert result.elimination is not None
