@@ -25,24 +25,29 @@ are counts of work, never seconds: the same input gives the same pattern anywher
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
 from suoja.protect.gauss import determined, determined_rows, rational
 from suoja.protect.highs import INF, has_incumbent, new_highs, outcome, pass_model, solution
 
-COVER_FORMS = 8_000
+COVER_FORMS = 3_000
 """Largest model (distinct forms) for which the covering programme is tried; larger ones
-keep the pattern of Gaussian elimination alone."""
-MAX_CERTIFICATES = 3_000
+keep the pattern of Gaussian elimination alone (the master programmes can take minutes
+on tables of a few thousand forms)."""
+MAX_CERTIFICATES = 1_500
 """Linear programmes (one per computable sensitive form and round) allowed in all: a work
 limit; when it runs out, the pattern of Gaussian elimination is kept."""
 MAX_ROUNDS = 60
 """Master solves allowed in all (each one followed by an exact check)."""
-MASTER_NODES = 20_000
-"""Branch-and-bound nodes one master solve may explore (a work limit, not time)."""
+MASTER_NODES = 2_000
+"""Branch-and-bound nodes all master solves together may explore (a work limit, not
+time); a solve that reaches it gives its best choice so far and the next one returns
+None."""
 TOL = 1e-7
 
 
@@ -109,22 +114,26 @@ class _Certifier:
         return np.flatnonzero(np.abs(x[:n] - x[n:]) > TOL)
 
 
-def _master(cuts: list[np.ndarray], cost: np.ndarray) -> np.ndarray | None:
-    """The cheapest 0/1 ``z`` over candidates meeting every cut (None: no solution)."""
+def _master(cuts: list[np.ndarray], cost: np.ndarray, nodes: int, seconds: float,
+            ) -> tuple[np.ndarray | None, int]:
+    """The cheapest 0/1 ``z`` over candidates meeting every cut (None: no solution, or
+    the time limit, a safety net only, ran out), exploring at most ``nodes``
+    branch-and-bound nodes; and the nodes explored."""
     lengths = [len(c) for c in cuts]
     rows = np.repeat(np.arange(len(cuts)), lengths)
     matrix = sp.csr_matrix((np.ones(int(sum(lengths))), (rows, np.concatenate(cuts))),
                            shape=(len(cuts), len(cost)))
-    highs = new_highs()
-    highs.setOptionValue("mip_max_nodes", MASTER_NODES)
+    highs = new_highs(time_limit=max(seconds, 0.01))
+    highs.setOptionValue("mip_max_nodes", max(nodes, 1))
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", 1e-9)
     pass_model(highs, matrix, np.zeros(len(cost)), np.ones(len(cost)), np.ones(len(cuts)),
                np.full(len(cuts), INF), cost, integer=True)
     highs.run()
-    if not has_incumbent(highs):
-        return None
-    return solution(highs) > 0.5
+    explored = int(highs.getInfo().mip_node_count)
+    if not has_incumbent(highs) or highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+        return None, explored
+    return solution(highs) > 0.5, explored
 
 
 class Cover:
@@ -136,13 +145,16 @@ class Cover:
         weights: Cost of hiding each form.
         can_hide: Forms that may be hidden.
         seeds: Cuts known in advance (arrays of forms; ``relation_cuts``).
+        time_limit: Seconds all master solves together may take: a safety net only (the
+            work limits decide in practice); when it runs out, ``solve`` returns None.
 
     The cuts found are kept between calls of ``solve``: they stay valid as long as the
     sensitive rows only grow (singleton protection adds rows round by round).
     """
 
     def __init__(self, forms: sp.csr_matrix, sensitive: np.ndarray, weights: np.ndarray,
-                 can_hide: np.ndarray, seeds: Sequence[np.ndarray] = ()) -> None:
+                 can_hide: np.ndarray, seeds: Sequence[np.ndarray] = (),
+                 time_limit: float = 20.0) -> None:
         self.forms = sp.csr_matrix(forms)
         self.sensitive = np.asarray(sensitive, dtype=bool)
         self.can_hide = np.asarray(can_hide, dtype=bool) & ~self.sensitive
@@ -154,6 +166,9 @@ class Cover:
         self.cuts = [c[c >= 0] for c in self.cuts]
         self.certifier = _Certifier(self.forms)
         self.rounds = 0
+        self.nodes = 0
+        self.seconds = 0.0
+        self.time_limit = time_limit
 
     def _rhs(self, row: int | dict[int, int]) -> np.ndarray:
         rhs = np.zeros(self.forms.shape[1])
@@ -168,10 +183,15 @@ class Cover:
         hidden = self.sensitive.copy()
         if not self.cuts:
             return hidden
-        if any(len(c) == 0 for c in self.cuts) or self.rounds >= MAX_ROUNDS:
+        if (any(len(c) == 0 for c in self.cuts) or self.rounds >= MAX_ROUNDS
+                or self.nodes >= MASTER_NODES):
             return None
         self.rounds += 1
-        choice = _master(self.cuts, self.cost)
+        start = time.perf_counter()
+        choice, explored = _master(self.cuts, self.cost, MASTER_NODES - self.nodes,
+                                   self.time_limit - self.seconds)
+        self.nodes += explored
+        self.seconds += time.perf_counter() - start
         if choice is None:
             return None
         hidden[self.candidates[choice]] = True
@@ -181,9 +201,9 @@ class Cover:
         """The hidden mask (sensitive forms included) that keeps the sensitive forms and
         the ``extra`` rows (``variable -> coefficient`` modulo ``PRIME``) uncomputable.
 
-        Optimal (no safe mask is cheaper) unless a master solve stopped at its node
-        limit (``MASTER_NODES``) with a feasible choice. None when ``MAX_CERTIFICATES``
-        or ``MAX_ROUNDS`` ran out first.
+        Optimal (no safe mask is cheaper) unless a master solve stopped at the node
+        limit (``MASTER_NODES``) with a feasible choice. None when a work limit
+        (``MAX_CERTIFICATES``, ``MAX_ROUNDS``, ``MASTER_NODES``) ran out first.
         """
         hidden = self._choose()
         while hidden is not None:

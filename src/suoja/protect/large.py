@@ -104,7 +104,8 @@ def _cover(defender: Defender, state: State) -> Cover | None:
     relations = [(int(form[r.total]), [int(form[p]) for p in r.parts])
                  for r in find_relations(model.cells, model.dimensions)]
     seeds = relation_cuts(relations, state.hidden, defender.can_hide)
-    return Cover(model.forms, state.hidden, defender.weights, defender.can_hide, seeds)
+    return Cover(model.forms, state.hidden, defender.weights, defender.can_hide, seeds,
+                 defender.time_limit)
 
 
 def gauss_protect(

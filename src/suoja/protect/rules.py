@@ -63,7 +63,8 @@ class SuppressionRules:
             distinct cells, the fewest secondaries against exact disclosure are then
             sought by cut generation (Fischetti and Salazar-Gonzalez 2001, the method of
             tau-ARGUS's OPT; ``suoja.protect.cover``) within work limits, and kept only
-            when cheaper than the elimination's pattern. Either guarantees that no
+            when cheaper than the elimination's pattern (``time_limit`` bounds its
+            master programmes, a safety net). Either guarantees that no
             hidden cell can be computed exactly (over the rationals); the width of
             ranges (``interval``) is left to the audit, and cells forced with a
             required movement (``protect(forced=...)``) send the table to the
