@@ -261,6 +261,31 @@ def determined(forms: sp.csr_matrix, hidden: np.ndarray) -> np.ndarray:
     return result
 
 
+def determined_rows(
+    forms: sp.csr_matrix, hidden: np.ndarray, rows: Sequence[dict[int, int]]
+) -> np.ndarray:
+    """Which ``rows`` (``variable -> coefficient`` modulo ``PRIME``, as ``extra`` of
+    ``gauss_pattern``) lie in the span of the published forms' rows."""
+    forms = sp.csr_matrix(forms)
+    elim = _Elimination()
+    for form in np.flatnonzero(~hidden).tolist():
+        residual = elim.reduce(_row(forms, form))
+        if residual:
+            elim.publish(residual)
+    return np.array([not elim.reduce_dict(row) for row in rows], dtype=bool)
+
+
+def rational(value: int) -> float:
+    """The small fraction ``r / s`` congruent to ``value`` modulo ``PRIME`` (rational
+    reconstruction by the extended Euclidean algorithm), as a float."""
+    bound = 1 << 30  # below sqrt(PRIME / 2)
+    r0, r1, s0, s1 = PRIME, value % PRIME, 0, 1
+    while r1 > bound:
+        q = r0 // r1
+        r0, r1, s0, s1 = r1, r0 - q * r1, s1, s0 - q * s1
+    return r1 / s1
+
+
 def _row(forms: sp.csr_matrix, form: int) -> np.ndarray:
     return forms.indices[forms.indptr[form]:forms.indptr[form + 1]]
 

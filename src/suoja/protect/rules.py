@@ -59,10 +59,16 @@ class SuppressionRules:
             the method of Statistics Norway's GaussSuppression; see
             ``suoja.protect.gauss``), which finishes on tables of tens of thousands of
             cells; the heuristic switches to it above ``LARGE_FORMS`` distinct cells.
-            It guarantees that no hidden cell can be computed exactly (over the
-            rationals); the width of ranges (``interval``) is left to the audit, and
-            cells forced with a required movement (``protect(forced=...)``) send the
-            table to the suppress-attack-add loop instead.
+            With ``method="gauss"`` on tables of up to ``suoja.protect.cover.COVER_FORMS``
+            distinct cells, the fewest secondaries against exact disclosure are then
+            sought by cut generation (Fischetti and Salazar-Gonzalez 2001, the method of
+            tau-ARGUS's OPT; ``suoja.protect.cover``) within work limits, and kept only
+            when cheaper than the elimination's pattern (``time_limit`` bounds its
+            master programmes, a safety net). Either guarantees that no
+            hidden cell can be computed exactly (over the rationals); the width of
+            ranges (``interval``) is left to the audit, and cells forced with a
+            required movement (``protect(forced=...)``) send the table to the
+            suppress-attack-add loop instead.
         protect_grand_total: Grand totals (a table's all-total cell) are always the
             last resort of secondary suppression. When True they are never chosen:
             if nothing else can protect a cell, protect raises ProtectionError.
