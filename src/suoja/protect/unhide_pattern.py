@@ -61,6 +61,7 @@ def singleton_judge(lo: float, hi: float, shift: int, rules: SuppressionRules) -
 
 
 def span_text(lo: float, hi: float) -> str:
+    """A range in words: ``exactly 4``, ``0..9`` or ``0..inf``."""
     if lo == hi:
         return f"exactly {int(lo)}"
     return f"{int(lo)}..{'inf' if hi == INF else int(hi)}"
@@ -68,7 +69,17 @@ def span_text(lo: float, hi: float) -> str:
 
 class Pattern:
     """One pattern of the release's year as the outsider sees it: its joint programme,
-    the rows of the hidden cells and the span of the published equalities."""
+    the rows of the hidden cells and the span of the published equalities.
+
+    Args:
+        views: What the outsider sees of each population, this year and the earlier ones
+            (``release_audit.views_from_tables``).
+        facts: The catalogue's declared facts.
+        rules: The suppression rules (threshold, interval, time limit).
+        codes: Every code of each dimension (``Dimension.cube_codes``).
+        year: The pattern's year.
+        values: True value of each hidden cell of ``year``, by (table, key).
+    """
 
     def __init__(self, views: Sequence[View], facts: Sequence[Fact], rules: SuppressionRules,
                  codes: Mapping[str, Sequence[str]], year: int,
@@ -87,20 +98,28 @@ class Pattern:
 
     @property
     def elim(self) -> _Elimination:
+        """The span of the published equalities, eliminated once, on first use."""
         if self._elim is None:
             self._elim = _span(self.joint)
         return self._elim
 
     def residual(self, cell: Cell) -> dict[int, int]:
+        """The row of a hidden or derived cell modulo the span (empty: computable exactly).
+
+        Raises:
+            KeyError: ``cell`` is neither a hidden cell with a known value nor derived.
+        """
         if cell not in self._residual:
             row = self.rows[cell] if cell in self.rows else self.derived[cell]
             self._residual[cell] = self.elim.reduce_dict(_as_dict(row))
         return self._residual[cell]
 
     def support(self, cell: Cell) -> frozenset[int]:
+        """The joint variables a hidden cell sums."""
         return frozenset(self.rows[cell].indices.tolist())
 
     def singletons(self) -> list[Cell]:
+        """The hidden cells of value 1, sorted."""
         return sorted(c for c in self.rows if self.values[c] == 1)
 
     def exempt(self, s: Cell, h: Cell) -> tuple[bool, int]:
