@@ -7,7 +7,8 @@ what the outsider (or a singleton's unit) could then narrow, and the seconds it 
 Then, with every check run (``every``), the four secondaries hidden for singleton
 protection only, to show that the joint audit alone passes for them; and a copy of the
 release with one cell hidden beyond need (finland_forms FORCED_LABOUR F), which must come
-out "not needed" after every check, the joint singleton audit included.
+out "not needed" after every check, the joint singleton audit included. And the 2024
+release's secondaries that checks 1-4 find not needed.
 
     python benchmarks/bench_necessity.py [--out DIR] [--save]
 """
@@ -85,6 +86,14 @@ def main() -> None:
     say(f"\n## The four hidden for singleton protection: every check but the joint "
         f"singleton audit ({time.perf_counter() - start:.1f} s)")
     for line in _table(every):
+        say(line)
+
+    start = time.perf_counter()
+    earlier = unhide_check(out / "2024", joint_singletons=False)
+    unneeded = earlier.filter(pl.col("verdict") == "not needed")
+    say(f"\n## 2024 (no earlier release), checks 1-4 ({time.perf_counter() - start:.1f} s): "
+        f"{earlier.height} secondaries, {unneeded.height} not needed")
+    for line in _table(unneeded):
         say(line)
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -312,8 +312,9 @@ def unhide_check(release: Path, catalogue: Catalogue | None = None,
             reason = "; ".join(o.reason for o in failed)
         else:
             verdict, checks = NOT_NEEDED, None
-            reason = ("every check passes with it published: rank, the joint audit and "
-                      "every singleton attack")
+            reason = ("every check passes with it published: rank, the joint audit and the "
+                      + ("singleton attacks within the population and across the release"
+                         if joint_singletons else "singleton attacks within the population"))
         rows.append((*cell, check.values[cell], verdict, checks, reason,
                      round(time.perf_counter() - start, 2)))
         if progress is not None:
