@@ -244,6 +244,18 @@ class JointAttacker:
         values = np.stack(pool)[:, local] @ coef
         return float(round(values.min() if sense > 0 else values.max()))
 
+    def kept_range(self, row: sp.csr_matrix) -> tuple[float, float] | None:
+        """The range of ``row @ x`` over the integer points kept so far (an inner range:
+        the true one holds it), or None while some component of the row has none kept."""
+        lo = hi = 0.0
+        for lab, local, coef in self._parts(row):
+            low, high = self._pool_bound(lab, local, coef, 1.0), \
+                self._pool_bound(lab, local, coef, -1.0)
+            if low is None or high is None:
+                return None
+            lo, hi = lo + low, hi + high
+        return lo, (INF if (~self.bound_vars[row.indices]).any() else hi)
+
     def components_of(self, row: sp.csr_matrix) -> set[int]:
         """Components holding the bound variables of ``row``."""
         cols = row.indices[self.bound_vars[row.indices]]

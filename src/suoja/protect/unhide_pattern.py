@@ -1,0 +1,184 @@
+"""One suppression pattern as the outsider sees it, for ``suoja.protect.necessity``.
+
+The joint programme of the pattern (``joint.build_joint``), the rows of its hidden cells,
+the span of its published equalities (exact elimination modulo the prime 2**61 - 1,
+``gauss._Elimination``) and the singleton attacks on it: the unit alone in a hidden cell
+of value 1 knows that cell, as in ``secure`` and ``gauss.singleton_links``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from functools import partial
+
+import numpy as np
+import scipy.sparse as sp
+
+from suoja.protect.gauss import PRIME, _Elimination
+from suoja.protect.highs import INF
+from suoja.protect.joint import JointModel, View, build_joint
+from suoja.protect.joint_ranges import JointAttacker
+from suoja.protect.rules import SuppressionRules
+from suoja.tables.facts import Fact
+
+Cell = tuple[str, str]
+"""(table, key) of one cell of the pattern's year."""
+
+
+def _span(joint: JointModel) -> _Elimination:
+    """The span of the equalities of the joint programme (published figures, identities)."""
+    elim = _Elimination()
+    m = joint.matrix
+    for i in np.flatnonzero((joint.lower == joint.upper) & np.isfinite(joint.lower)).tolist():
+        row = {int(v): round(float(a)) % PRIME
+               for v, a in zip(m.indices[m.indptr[i]:m.indptr[i + 1]].tolist(),
+                               m.data[m.indptr[i]:m.indptr[i + 1]].tolist(), strict=True)}
+        residual = elim.reduce_dict({v: a for v, a in row.items() if a})
+        if residual:
+            elim.publish(residual)
+    return elim
+
+
+def _as_dict(row: sp.csr_matrix) -> dict[int, int]:
+    return {int(v): round(float(a)) % PRIME for v, a in zip(row.indices, row.data, strict=True)}
+
+
+def _parallel(r_h: dict[int, int], r_s: dict[int, int]) -> bool:
+    """Whether two non-zero residuals are multiples of each other (modulo the prime)."""
+    if len(r_h) != len(r_s) or r_h.keys() != r_s.keys():
+        return False
+    first = next(iter(r_s))
+    scale = r_h[first] * pow(r_s[first], PRIME - 2, PRIME) % PRIME
+    return all(r_h[v] == a * scale % PRIME for v, a in r_s.items())
+
+
+def singleton_judge(lo: float, hi: float, shift: int, rules: SuppressionRules) -> bool:
+    """A range under a singleton attack passes (``audit._judge``, ``secure.certified``)."""
+    if shift and hi - shift <= 0:
+        return True
+    return rules.range_ok(lo - shift, hi - shift)
+
+
+def span_text(lo: float, hi: float) -> str:
+    """A range in words: ``exactly 4``, ``0..9`` or ``0..inf``."""
+    if lo == hi:
+        return f"exactly {int(lo)}"
+    return f"{int(lo)}..{'inf' if hi == INF else int(hi)}"
+
+
+class Pattern:
+    """One pattern of the release's year as the outsider sees it: its joint programme,
+    the rows of the hidden cells and the span of the published equalities.
+
+    Args:
+        views: What the outsider sees of each population, this year and the earlier ones
+            (``release_audit.views_from_tables``).
+        facts: The catalogue's declared facts.
+        rules: The suppression rules (threshold, interval, time limit).
+        codes: Every code of each dimension (``Dimension.cube_codes``).
+        year: The pattern's year.
+        values: True value of each hidden cell of ``year``, by (table, key).
+    """
+
+    def __init__(self, views: Sequence[View], facts: Sequence[Fact], rules: SuppressionRules,
+                 codes: Mapping[str, Sequence[str]], year: int,
+                 values: Mapping[Cell, int]) -> None:
+        self.views, self.rules, self.values = list(views), rules, values
+        self.joint = build_joint(self.views, facts, rules, codes, [year, year - 1])
+        self.rows = {(t, k): row for y, t, k, kind, row in self.joint.targets
+                     if y == year and kind == "hidden" and (t, k) in values}
+        """The hidden cells of ``year`` whose true values are known, as joint rows."""
+        self.derived = {(t, k): row for y, t, k, kind, row in self.joint.targets
+                        if y == year and kind != "hidden"}
+        """Implicit cells and pooled categories: a difference of published figures, or a
+        pooled code's count in its reference table; they fail when known to be small."""
+        self._elim: _Elimination | None = None
+        self._residual: dict[Cell, dict[int, int]] = {}
+
+    @property
+    def elim(self) -> _Elimination:
+        """The span of the published equalities, eliminated once, on first use."""
+        if self._elim is None:
+            self._elim = _span(self.joint)
+        return self._elim
+
+    def residual(self, cell: Cell) -> dict[int, int]:
+        """The row of a hidden or derived cell modulo the span (empty: computable exactly).
+
+        Raises:
+            KeyError: ``cell`` is neither a hidden cell with a known value nor derived.
+        """
+        if cell not in self._residual:
+            row = self.rows[cell] if cell in self.rows else self.derived[cell]
+            self._residual[cell] = self.elim.reduce_dict(_as_dict(row))
+        return self._residual[cell]
+
+    def support(self, cell: Cell) -> frozenset[int]:
+        """The joint variables a hidden cell sums."""
+        return frozenset(self.rows[cell].indices.tolist())
+
+    def singletons(self) -> list[Cell]:
+        """The hidden cells of value 1, sorted."""
+        return sorted(c for c in self.rows if self.values[c] == 1)
+
+    def exempt(self, s: Cell, h: Cell) -> tuple[bool, int]:
+        """Whether ``h`` tells the unit alone in ``s`` nothing, and the shift to judge by."""
+        inner, outer = self.support(h), self.support(s)
+        if inner <= outer or (outer <= inner and self.values[h] == 1):
+            return True, 0
+        return False, int(outer <= inner)
+
+    def exact(self) -> list[Cell]:
+        """Hidden cells of the year in the span of the published equalities."""
+        return sorted(c for c in self.rows if not self.residual(c))
+
+    def exact_small(self, base: Pattern) -> list[tuple[Cell, int]]:
+        """Implicit cells and pooled categories of the year that enter the span of the
+        published equalities (they were not in ``base``'s) with a value (one LP over their
+        component) of 1..threshold-1."""
+        found, attacker = [], None
+        for c in sorted(self.derived):
+            if self.residual(c) or (c in base.derived and not base.residual(c)):
+                continue
+            attacker = attacker or JointAttacker(self.joint, self.rules.time_limit)
+            lo, hi = attacker.range(self.derived[c])
+            if lo == hi and 1 <= lo < self.rules.threshold:
+                found.append((c, int(lo)))
+        return found
+
+    def singleton_exact(self) -> list[tuple[Cell, Cell]]:
+        """(singleton, cell) pairs: the singleton's unit could compute the cell exactly."""
+        found = []
+        for s in self.singletons():
+            r_s = self.residual(s)
+            if not r_s:
+                continue
+            for h in sorted(self.rows):
+                if h == s or self.exempt(s, h)[0]:
+                    continue
+                r_h = self.residual(h)
+                if r_h and _parallel(r_h, r_s):
+                    found.append((s, h))
+        return found
+
+    def singleton_range(self, s: Cell, h: Cell, attacker: JointAttacker) -> tuple[bool, float,
+                                                                                   float]:
+        """The verdict and the (verdict-mode) range of ``h`` when ``s`` is known to be 1."""
+        shift = self.exempt(s, h)[1]
+        judge = partial(singleton_judge, shift=shift, rules=self.rules)
+        kept = attacker.kept_range(self.rows[h])
+        if kept is not None and judge(*kept):
+            # Integer points found for earlier cells, where s is 1, already show it.
+            return True, *kept
+        lo, hi = attacker.range(self.rows[h], judge)
+        return judge(lo, hi), lo, hi
+
+    def attacker_with(self, s: Cell) -> JointAttacker:
+        """The outsider's integer programme with singleton ``s`` fixed at 1."""
+        j = self.joint
+        joint = replace(j, matrix=sp.vstack([j.matrix, self.rows[s]]).tocsr(),
+                        lower=np.append(j.lower, 1.0), upper=np.append(j.upper, 1.0),
+                        row_facts=[*j.row_facts, "singleton"],
+                        row_terms=[*j.row_terms, []])
+        return JointAttacker(joint, self.rules.time_limit)

@@ -1,0 +1,111 @@
+"""Least loss: every secondary suppression of the embedded release had to be hidden.
+
+Each secondary cell is published alone at its true value (``suoja.protect.necessity``);
+the release must then fail one of suoja's checks. The converse check, that the test can
+fail: a copy of the release with one more cell hidden than needed, which the check must
+call "not needed".
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from suoja.errors import UsageError
+from suoja.protect.necessity import NEEDED, NOT_NEEDED, unhide_check
+
+pytestmark = pytest.mark.slow
+
+SINGLETON_ONLY = {
+    ("exploitation_forms", "form=FORCED_MARRIAGE;sex=F"),
+    ("finland_forms", "form=OTHER;sex=_T"),
+    ("finland_forms", "form=SEXUAL_EXPLOITATION;sex=F"),
+    ("finland_forms", "form=SEXUAL_EXPLOITATION;sex=_T"),
+}
+"""Secondaries hidden only so that the unit alone in a hidden cell learns nothing."""
+
+
+def _log(release: Path) -> pl.DataFrame:
+    return pl.read_csv(release / "restricted" / "suppression_log.csv",
+                       schema_overrides={"cell": pl.String})
+
+
+def _over_hidden(release: Path, root: Path, table: str, codes: dict[str, str]) -> tuple:
+    """A copy of ``release`` (and the earlier years beside it) with one more published cell
+    hidden, logged as a secondary suppression; returns the copy and the cell."""
+    for year in release.parent.iterdir():
+        if year.name.isdigit() and int(year.name) < int(release.name):
+            shutil.copytree(year / "open", root / year.name / "open")
+    copy = root / release.name
+    for part in ("open", "restricted"):
+        shutil.copytree(release / part, copy / part)
+    path = copy / "open" / f"{table}.csv"
+    frame = pl.read_csv(path, infer_schema_length=0)
+    hit = pl.all_horizontal([pl.col(d) == c for d, c in codes.items()])
+    assert frame.filter(hit)["status"].is_null().all(), "the cell must be published"
+    value = int(frame.filter(hit)["value"][0])
+    frame.with_columns(pl.when(hit).then(None).otherwise(pl.col("value")).alias("value"),
+                       pl.when(hit).then(pl.lit("C")).otherwise(pl.col("status"))
+                       .alias("status")).write_csv(path)
+    key = ";".join(f"{d}={c}" for d, c in codes.items())
+    with (copy / "restricted" / "suppression_log.csv").open("a", encoding="utf-8") as f:
+        f.write(f"{table},{key},{value},,secondary,hidden by hand: not needed\n")
+    return copy, (table, key)
+
+
+def test_every_secondary_of_the_embedded_release_is_needed(embedded_release) -> None:
+    release = embedded_release.target
+    secondaries = _log(release).filter(pl.col("rule") == "secondary")
+    found = unhide_check(release)
+    assert found.height == secondaries.height > 0
+    assert set(found.select("table", "cell").iter_rows()) == \
+        set(secondaries.select("table", "cell").iter_rows())
+    unneeded = found.filter(pl.col("verdict") != NEEDED)
+    assert unneeded.height == 0, unneeded.to_dicts()
+    # Every verdict names the cell the outsider (or a singleton's unit) could then narrow.
+    assert found["reason"].str.contains(" exactly | to ").all()
+    # The four hidden for singleton protection alone: the rank check passes, a singleton
+    # of the same population computes another hidden cell.
+    singleton = found.filter(pl.struct("table", "cell").map_elements(
+        lambda r: (r["table"], r["cell"]) in SINGLETON_ONLY, return_dtype=pl.Boolean))
+    assert singleton.height == len(SINGLETON_ONLY)
+    assert set(singleton["check"]) == {"singleton rank"}
+    assert singleton["reason"].str.starts_with("the unit alone in ").all()
+
+
+def test_a_cell_hidden_beyond_need_is_reported(embedded_release, tmp_path: Path) -> None:
+    """The mutation: finland_forms FORCED_LABOUR F (23 events) hidden as well. Publishing
+    it gives back the release as audited: every check passes, so it was not needed."""
+    copy, cell = _over_hidden(embedded_release.target, tmp_path,
+                              "finland_forms", {"form": "FORCED_LABOUR", "sex": "F"})
+    found = unhide_check(copy, cells=[cell], joint_singletons=False)
+    row = found.row(0, named=True)
+    assert (row["table"], row["cell"], row["value"]) == (*cell, 23)
+    assert row["verdict"] == NOT_NEEDED, row
+    assert row["check"] is None
+
+
+def test_the_joint_audit_finds_what_the_rank_check_finds(embedded_release) -> None:
+    """finland_victims_citizenship VNM: published, an implicit cell (the victims outside
+    Finland) becomes 4; the joint audit, run as well, agrees with the rank check."""
+    cell = ("finland_victims_citizenship", "citizenship=VNM")
+    found = unhide_check(embedded_release.target, cells=[cell], every=True,
+                         joint_singletons=False)
+    row = found.row(0, named=True)
+    assert row["verdict"] == NEEDED
+    assert row["check"].split(", ")[:2] == ["rank", "joint audit"]
+    assert "finland_victims_citizenship[in_finland=N] citizenship=VNM" in row["reason"]
+
+
+def test_a_folder_without_the_log_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "open").mkdir()
+    with pytest.raises(UsageError, match="suppression log"):
+        unhide_check(tmp_path)
+
+
+def test_a_cell_that_is_not_hidden_is_refused(embedded_release) -> None:
+    with pytest.raises(KeyError, match="no hidden cell"):
+        unhide_check(embedded_release.target, cells=[("finland_forms", "form=_T;sex=_T")])
