@@ -81,6 +81,38 @@ def embedded_release(tmp_path_factory: pytest.TempPathFactory):
     return publish(2025, EMBEDDED, out)
 
 
+_PLACEHOLDER_PDF: list[bytes] = []
+
+
+def _placeholder_pdf(page: Path) -> Path:
+    """``suoja.review.pdf.write_pdf`` for tests that publish but do not look at the PDFs: a
+    valid one-page PDF (WeasyPrint's, of a short page, made once) instead of the review
+    printed in full, which is a third of a publish's time."""
+    if not _PLACEHOLDER_PDF:
+        from weasyprint import HTML  # a declared dependency: never skipped
+
+        _PLACEHOLDER_PDF.append(HTML(string="<p>placeholder</p>").write_pdf())
+    target = page.with_suffix(".pdf")
+    target.write_bytes(_PLACEHOLDER_PDF[0])
+    return target
+
+
+@pytest.fixture(autouse=True)
+def _quick_review_pdf(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publishes inside a test print a placeholder PDF (see ``_placeholder_pdf``).
+
+    The real PDFs are still made and checked: by the session's embedded release and every
+    module-scoped release (fixtures of a wider scope are set up before this one), by
+    ``tests/test_review_pdf.py``, and by tests marked ``real_pdf``. Publishes in a child
+    process (``python -m suoja``) are untouched.
+    """
+    if request.node.get_closest_marker("real_pdf"):
+        return
+    import suoja.review
+
+    monkeypatch.setattr(suoja.review, "write_pdf", _placeholder_pdf)
+
+
 @pytest.fixture(autouse=True)
 def _private_state_dir(tmp_path_factory: pytest.TempPathFactory,
                        monkeypatch: pytest.MonkeyPatch) -> Path:

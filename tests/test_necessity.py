@@ -88,18 +88,6 @@ def test_a_cell_hidden_beyond_need_is_reported(embedded_release, tmp_path: Path)
     assert row["check"] is None
 
 
-def test_the_joint_audit_finds_what_the_rank_check_finds(embedded_release) -> None:
-    """finland_victims_citizenship VNM: published, an implicit cell (the victims outside
-    Finland) becomes 4; the joint audit, run as well, agrees with the rank check."""
-    cell = ("finland_victims_citizenship", "citizenship=VNM")
-    found = unhide_check(embedded_release.target, cells=[cell], every=True,
-                         joint_singletons=False)
-    row = found.row(0, named=True)
-    assert row["verdict"] == NEEDED
-    assert row["check"].split(", ")[:2] == ["rank", "joint audit"]
-    assert "finland_victims_citizenship[in_finland=N] citizenship=VNM" in row["reason"]
-
-
 def test_a_folder_without_the_log_is_refused(tmp_path: Path) -> None:
     (tmp_path / "open").mkdir()
     with pytest.raises(UsageError, match="suppression log"):

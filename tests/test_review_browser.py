@@ -81,6 +81,7 @@ def test_review_loads_in_a_real_browser(browser, review_dir, lang):  # noqa: F81
 
 
 @pytest.mark.slow
+@pytest.mark.real_pdf
 def test_review_as_pdf(release: ProtectedRelease, tmp_path):  # noqa: F811
     import pypdf  # declared in the test extra: never skipped
     paths = write_review(release, tmp_path)

@@ -20,6 +20,8 @@ TOP_MARGIN, BOTTOM_MARGIN = 18 * MM, 20 * MM  # as in the review's @page rule
 IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 MOST_EMPTY = 0.5
 
+pytestmark = pytest.mark.real_pdf
+
 
 def _mult(m: tuple[float, ...], n: tuple[float, ...]) -> tuple[float, ...]:
     """The PDF matrix product ``m × n`` (apply m, then n)."""
