@@ -273,6 +273,9 @@ def protect(
              "Repeat for more dimensions.", metavar="<dim=file>")] = None,
     margins_given: Annotated[bool, typer.Option(help="The table already holds its totals "
                                                 "(_T) and parent codes; check them.")] = False,
+    total: Annotated[str, typer.Option(help="The code of the totals in TABLE (Total, as "
+                                       "tau-ARGUS and sdcTable write them); written back "
+                                       "the same.")] = "_T",
     policy: Annotated[Path | None, typer.Option(help="Disclosure policy TOML.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output folder (default: TABLE's name "
                                              "with -protected).")] = None,
@@ -303,7 +306,7 @@ def protect(
         folder_argument(out, "--out (the output folder)")
         result = protect_csv(table, count=count, dims=dims, hierarchies=hierarchy or [],
                              margins_given=margins_given, policy_path=policy, out=out,
-                             force=force, progress=progress)
+                             force=force, progress=progress, total=total)
     typer.echo(f"Protected {result.cells} cells of {table}: {result.primary} primary, "
                f"{result.secondary} secondary suppressions; audit passed.")
     typer.echo(f"  table:      {result.table_path}")

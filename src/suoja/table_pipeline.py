@@ -69,6 +69,12 @@ def _output_names(table: UserTable) -> tuple[str, str]:
 def _write(table: UserTable, result: pl.DataFrame, folder: Path) -> tuple[Path, Path]:
     value, status = _output_names(table)
     table_path = folder / table.path.name
+    from suoja.protect.cube import TOTAL
+
+    result = result.with_columns(
+        *[pl.col(p).replace(TOTAL, table.total) for p in table.private_dims],
+        *[pl.col(c).str.replace_all(rf"={TOTAL}\b", "=" + table.total.replace("$", "$$"))
+          for c in ("key", "reason")])
     result.select(*[pl.col(p).alias(d) for p, d in zip(table.private_dims, table.dims,
                                                         strict=True)],
                   pl.col("published").alias(value),
@@ -100,7 +106,8 @@ def _audit(public: pl.DataFrame, domains: dict[str, list[str]],
 
 def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[str],
                 margins_given: bool, policy_path: Path | None, out: Path | None,
-                force: bool, progress: Progress | None = None) -> ProtectedTable:
+                force: bool, progress: Progress | None = None,
+                total: str = "_T") -> ProtectedTable:
     """Protect one CSV frequency table and write it with its log (atomically).
 
     Every column name works: the table is protected under private names and written back
@@ -118,7 +125,7 @@ def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[s
     rules = policy.suppression_rules()
     files = _hierarchies(hierarchies)
     table = read_table(path, count=count, dims=dims, hierarchies=files,
-                       margins_given=margins_given)
+                       margins_given=margins_given, total=total)
     names = dict(zip(table.dims, table.private_dims, strict=True))
     parents = {names[d]: h.parents for d, h in files.items()}
     try:

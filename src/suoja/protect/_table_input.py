@@ -49,6 +49,8 @@ class UserTable:
     frame: pl.DataFrame
     dims: tuple[str, ...]
     count: str
+    total: str = TOTAL
+    """The code the user's file gives totals (read as ``_T``, written back as it was)."""
 
     @property
     def private_dims(self) -> list[str]:
@@ -165,7 +167,7 @@ def _duplicates(frame: pl.DataFrame, names: list[str]) -> list[str]:
 
 
 def _margins(frame: pl.DataFrame, names: list[str],
-             hierarchies: dict[str, Hierarchy]) -> list[str]:
+             hierarchies: dict[str, Hierarchy], total: str = TOTAL) -> list[str]:
     """Rows holding a total or a parent code, in a table said to hold none."""
     problems = []
     for index, name in enumerate(names):
@@ -175,7 +177,8 @@ def _margins(frame: pl.DataFrame, names: list[str],
         for row, code in frame.filter(column.is_in(list(parents))).select(
                 ROW, column).iter_rows():
             kind = "the total" if code == TOTAL else "a parent code of the hierarchy"
-            problems.append(f"row {row}, column {name}: {clip(code)} is {kind}; if the table "
+            shown = clip(total if code == TOTAL else code)
+            problems.append(f"row {row}, column {name}: {shown} is {kind}; if the table "
                             "holds its totals and parent codes, use --margins-given (they "
                             "are then checked against their parts)")
     return problems
@@ -190,9 +193,24 @@ def _refuse(path: Path, problems: list[str]) -> None:
                          + "\n".join(f"  - {path.name}, {p}" for p in shown) + tail)
 
 
+def _rename_total(frame: pl.DataFrame, names: list[str], total: str) -> list[str]:
+    """``_T`` in a table whose totals are called ``total``: ambiguous, one problem a row."""
+    problems = []
+    for index, name in enumerate(names):
+        column = pl.col(private(index))
+        for row in frame.filter(column == TOTAL)[ROW]:
+            problems.append(f"row {row}, column {name}: {TOTAL} is a code here, but --total "
+                            f"{clip(total)} names the totals (rule: one name for the total)")
+    return problems
+
+
 def read_table(path: Path, *, count: str, dims: str | None, hierarchies: dict[str, Hierarchy],
-               margins_given: bool) -> UserTable:
-    """Read, strip and check a user's table; refuse it listing every problem."""
+               margins_given: bool, total: str = TOTAL) -> UserTable:
+    """Read, strip and check a user's table; refuse it listing every problem.
+
+    ``total`` is the code the file gives its totals (``Total`` as tau-ARGUS, sdcTable or
+    GaussSuppression write them); it is read as ``_T``.
+    """
     frame = _load(path)
     names = _columns(path, frame, count, dims)
     strange = [d for d in hierarchies if d not in names]
@@ -202,9 +220,15 @@ def read_table(path: Path, *, count: str, dims: str | None, hierarchies: dict[st
     frame = frame.select(
         *[pl.col(n).alias(private(i)) for i, n in enumerate(names)], pl.col(count).alias(COUNT)
     ).with_columns(pl.all().str.strip_chars().replace("", None)).with_row_index(ROW, offset=2)
-    problems = _codes(frame, names, count, hierarchies) + _duplicates(frame, names)
+    total = total.strip() or TOTAL
+    problems = []
+    if total != TOTAL:
+        problems += _rename_total(frame, names, total)
+        frame = frame.with_columns(pl.col(private(i)).replace(total, TOTAL)
+                                   for i in range(len(names)))
+    problems += _codes(frame, names, count, hierarchies) + _duplicates(frame, names)
     if not margins_given:
-        problems += _margins(frame, names, hierarchies)
+        problems += _margins(frame, names, hierarchies, total)
     _refuse(path, problems)
     checked = frame.drop(ROW).with_columns(count_value(pl.col(COUNT)))
-    return UserTable(path, checked, tuple(names), count)
+    return UserTable(path, checked, tuple(names), count, total)

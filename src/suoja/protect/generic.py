@@ -14,6 +14,9 @@ from suoja.protect.rules import SuppressionRules
 from suoja.protect.suppress import protect
 
 TABLE = "table"
+TOTAL_NAMES = frozenset({"total", "totals", "totalt", "tot", "sum", "summa", "all", "alle",
+                         "yhteensä", "yhteensa", "kaikki", "grand total", "overall"})
+"""Names of a total in other tools and languages (compared in lower case)."""
 
 
 def read_code_parent_csv(path: str | Path) -> dict[str, str]:
@@ -111,6 +114,44 @@ def complete_table(
     return table.with_columns(pl.lit(TABLE).alias("table"), _key(dims).alias("key"))
 
 
+def disguised_totals(frame: pl.DataFrame, dims: Sequence[str], count: str,
+                     parent_codes: Mapping[str, set[str]]) -> list[tuple[int, str, str]]:
+    """Codes that are totals under another name: ``(row index, dim, code)``, first row each.
+
+    A code of ``dim`` is one when, in every slice of the other dimensions where it has a
+    row, its count is the sum of the other codes' (twice the count is the slice's sum), and
+    two such slices hold two or more other non-zero codes each (one slice is enough when
+    the code is called a total: ``TOTAL_NAMES``); ``_T`` and the hierarchy's parent codes
+    are margins already. Tables written by other tools (tau-ARGUS, sdcTable,
+    GaussSuppression, a spreadsheet's pivot table) call their totals ``Total`` or
+    ``Yhteensa``: taken for a category, such a row would be summed into the margins again,
+    and a hidden cell would follow from a published one (the table's total, doubled).
+    """
+    found: list[tuple[int, str, str]] = []
+    rows = frame.with_row_index("__row").with_columns(pl.col(count).cast(pl.Int64))
+    for d in dims:
+        others = [o for o in dims if o != d]
+        own = rows.filter(~pl.col(d).is_in(list(parent_codes.get(d, set()))))
+        if own[d].n_unique() < 3:
+            continue
+        keys = others or [pl.lit(0).alias("__all")]
+        slices = own.with_columns(*([] if others else keys)).group_by(
+            others or ["__all"]).agg(pl.col(count).sum().alias("__sum"),
+                                     (pl.col(count) > 0).sum().alias("__nonzero"))
+        joined = (own.with_columns(*([] if others else keys))
+                  .join(slices, on=others or ["__all"], how="left")
+                  .with_columns((2 * pl.col(count) == pl.col("__sum")).alias("__sums"),
+                                (pl.col("__nonzero") - (pl.col(count) > 0).cast(pl.UInt32)
+                                 >= 2).alias("__wide")))
+        verdict = joined.group_by(d).agg(pl.col("__sums").all(), pl.col("__wide").sum(),
+                                         pl.col("__row").min())
+        named = pl.col(d).str.to_lowercase().str.strip_chars().is_in(list(TOTAL_NAMES))
+        hit = pl.col("__sums") & ((pl.col("__wide") >= 2) | ((pl.col("__wide") >= 1) & named))
+        for row, code in verdict.filter(hit).sort("__row").select("__row", d).iter_rows():
+            found.append((row, d, code))
+    return sorted(found)
+
+
 def _check_margins(frame: pl.DataFrame, computed: pl.DataFrame, dims: list[str], count: str,
                    row_offset: int = 1) -> None:
     """Given margins must equal the sums of their leaves; raise naming the first bad row."""
@@ -173,6 +214,15 @@ def protect_frequency_table(
                              "empty")
     hierarchies = hierarchies or {}
     parent_codes = {d: {TOTAL, *hierarchies.get(d, {}).values()} for d in dims}
+    disguised = disguised_totals(frame, dims, count, parent_codes)
+    if disguised:
+        row, d, code = disguised[0]
+        raise ValueError(
+            f"row {row + row_offset}, column {d}: {code!r} is the sum of the other codes of "
+            f"{d} wherever it appears, so it looks like a total under another name "
+            f"({len(disguised)} such code(s)); name it with --total {code} (the table then "
+            f"holds its margins: add --margins-given), or leave the totals out (rule: a "
+            f"total is {TOTAL}; a category is never the sum of the others)")
     is_leaf = pl.all_horizontal(~pl.col(d).is_in(list(parent_codes[d])) for d in dims)
     leaves = frame.filter(is_leaf)
     dimensions = [
