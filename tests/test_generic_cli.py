@@ -65,3 +65,28 @@ def test_protect_refuses_margins_that_do_not_add_up(tmp_path: Path) -> None:
     result = runner.invoke(app, ["protect", str(table), "--margins-given"])
     assert result.exit_code == 2, result.output
     assert "_T" in result.stderr
+
+
+def test_protect_reads_the_first_sheet_of_an_excel_workbook(tmp_path: Path) -> None:
+    """A table saved from a spreadsheet as .xlsx is read as the CSV would be, and the
+    protected table is written beside its log as NAME.csv."""
+    frame = pl.DataFrame({"region": ["A", "A", "B", "B", "C", "C"],
+                          "sex": ["F", "M"] * 3, "count": [3, 10, 12, 7, 1, 9]})
+    frame.write_excel(tmp_path / "t.xlsx")
+    frame.write_csv(tmp_path / "t.csv")
+    for name in ("t.xlsx", "t.csv"):
+        result = runner.invoke(app, ["protect", str(tmp_path / name),
+                                     "--out", str(tmp_path / f"out-{name}")])
+        assert result.exit_code == 0, result.output
+    from_excel = pl.read_csv(tmp_path / "out-t.xlsx" / "t.csv", infer_schema=False)
+    from_csv = pl.read_csv(tmp_path / "out-t.csv" / "t.csv", infer_schema=False)
+    assert from_excel.equals(from_csv)
+    assert from_excel["value"].null_count() > 0
+
+
+def test_protect_names_a_broken_workbook(tmp_path: Path) -> None:
+    (tmp_path / "t.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    result = runner.invoke(app, ["protect", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 2
+    assert "t.xlsx: not a readable Excel file" in result.stderr
+    assert "Traceback" not in result.stderr

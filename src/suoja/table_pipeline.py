@@ -68,7 +68,9 @@ def _output_names(table: UserTable) -> tuple[str, str]:
 
 def _write(table: UserTable, result: pl.DataFrame, folder: Path) -> tuple[Path, Path]:
     value, status = _output_names(table)
-    table_path = folder / table.path.name
+    # Always CSV: an Excel workbook's table is written beside it as NAME.csv.
+    table_path = folder / (table.path.name if table.path.suffix.lower() == ".csv"
+                           else f"{table.path.stem}.csv")
     from suoja.protect.cube import TOTAL
 
     result = result.with_columns(
@@ -145,8 +147,8 @@ def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[s
                              "down too far; nothing was written")
     target = out or path.with_name(f"{path.stem}-protected")
     with atomic_folder(target, force=force) as folder:
-        _write(table, result, folder)
+        table_path, _ = _write(table, result, folder)
     statuses = result["status"].value_counts()
     tally = dict(zip(statuses["status"], statuses["count"], strict=True))
-    return ProtectedTable(target / path.name, target / RESTRICTED / "suppression_log.csv",
+    return ProtectedTable(target / table_path.name, target / RESTRICTED / "suppression_log.csv",
                           result.height, tally.get("primary", 0), tally.get("secondary", 0))

@@ -1,5 +1,8 @@
 """Read and check a frequency table given to ``suoja protect``, as a user wrote it.
 
+The table is a CSV file (UTF-8; comma, semicolon or tab) or the first sheet of an Excel
+workbook (``.xlsx``).
+
 Codes are stripped of surrounding spaces. Empty codes, counts that are not counts, codes a
 hierarchy does not know, the same cell on two rows and totals in a table said to hold
 none are refused, every one named by file, row (as a spreadsheet shows it: the header is
@@ -86,12 +89,25 @@ def count_value(text: pl.Expr) -> pl.Expr:
     return cleaned.str.to_integer(strict=False)
 
 
+def _load_xlsx(path: Path) -> pl.DataFrame:
+    """The first sheet of an Excel workbook as text, read as the register reads one."""
+    from suoja.errors import RegisterError
+    from suoja.register.reader import _text_frame_from_xlsx
+
+    try:
+        return _text_frame_from_xlsx(path)[0]
+    except RegisterError as e:
+        raise UsageError(str(e)) from None
+
+
 def _load(path: Path) -> pl.DataFrame:
     if path.is_dir():
         raise UsageError(f"{path} is a folder; give the table as a CSV file")
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    if data.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _load_xlsx(path)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as e:
