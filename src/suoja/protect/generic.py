@@ -197,8 +197,9 @@ def protect_frequency_table(
         ``published``, ``reason``, ``protects_table`` and ``protects_key``.
 
     Raises:
-        ValueError: A column is missing, a count is negative, or a given margin does
-            not add up (naming the row).
+        ValueError: A column is missing, a count is negative, a given margin does not
+            add up, or a code is a total under another name (``disguised_totals``: rename
+            it ``_T``); each naming the row.
     """
     missing = [c for c in [*dims, count] if c not in frame.columns]
     if missing:
