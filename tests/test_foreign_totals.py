@@ -116,9 +116,24 @@ def test_the_code_of_the_total_must_not_also_hold_the_default(tmp_path: Path) ->
     assert "row 14, column region: _T is a code here, but --total 'Total'" in done.stderr
 
 
+def test_an_unnamed_total_is_found_by_its_sums(tmp_path: Path) -> None:
+    """Koko maa ("the whole country") in three slices of sex: found by the sums alone."""
+    lines = ["region,sex,count"]
+    for sex, values in {"F": (3, 10, 8), "M": (5, 6, 7), "X": (2, 2, 1)}.items():
+        lines += [f"{r},{sex},{v}" for r, v in zip(("A", "B", "Whole"), (*values[:2],
+                                                                         sum(values[:2])),
+                                                    strict=True)]
+    table = _write(tmp_path / "t.csv", lines)
+    done = runner.invoke(app, ["protect", str(table), "--out", str(tmp_path / "o")])
+    assert done.exit_code == 2, done.output
+    assert "column region: 'Whole' is the sum of the other codes" in done.stderr
+
+
 @pytest.mark.parametrize("lines", [
     # one slice where C = A + B by chance, another where it is not
     ["region,sex,count", "A,F,3", "B,F,4", "C,F,7", "A,M,5", "B,M,6", "C,M,2"],
+    # two slices where C = A + B by chance: a category still
+    ["region,sex,count", "A,F,3", "B,F,4", "C,F,7", "A,M,5", "B,M,6", "C,M,11"],
     # two codes equal (M = F) in every slice: no third code, never a total
     ["region,sex,count", "A,F,6", "A,M,6", "B,F,9", "B,M,9"],
     # one slice where C = A + B, and C is not called a total

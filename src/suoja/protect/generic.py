@@ -15,8 +15,13 @@ from suoja.protect.suppress import protect
 
 TABLE = "table"
 TOTAL_NAMES = frozenset({"total", "totals", "totalt", "tot", "sum", "summa", "all", "alle",
-                         "yhteensä", "yhteensa", "kaikki", "grand total", "overall"})
+                         "yhteensä", "yhteensa", "kaikki", "kaikki yhteensä", "koko maa",
+                         "hela landet", "i alt", "gesamt", "insgesamt", "grand total",
+                         "overall"})
 """Names of a total in other tools and languages (compared in lower case)."""
+SUM_SLICES = 3
+"""Slices in which an unnamed code must be the sum of two or more others (and in every
+slice it appears in) to count as a total: by chance that is rare even in small tables."""
 
 
 def read_code_parent_csv(path: str | Path) -> dict[str, str]:
@@ -120,9 +125,9 @@ def disguised_totals(frame: pl.DataFrame, dims: Sequence[str], count: str,
 
     A code of ``dim`` is one when, in every slice of the other dimensions where it has a
     row, its count is the sum of the other codes' (twice the count is the slice's sum), and
-    two such slices hold two or more other non-zero codes each (one slice is enough when
-    the code is called a total: ``TOTAL_NAMES``); ``_T`` and the hierarchy's parent codes
-    are margins already. Tables written by other tools (tau-ARGUS, sdcTable,
+    ``SUM_SLICES`` such slices hold two or more other non-zero codes each (one is enough
+    when the code is called a total: ``TOTAL_NAMES``); ``_T`` and the hierarchy's parent
+    codes are margins already. Tables written by other tools (tau-ARGUS, sdcTable,
     GaussSuppression, a spreadsheet's pivot table) call their totals ``Total`` or
     ``Yhteensa``: taken for a category, such a row would be summed into the margins again,
     and a hidden cell would follow from a published one (the table's total, doubled).
@@ -146,7 +151,8 @@ def disguised_totals(frame: pl.DataFrame, dims: Sequence[str], count: str,
         verdict = joined.group_by(d).agg(pl.col("__sums").all(), pl.col("__wide").sum(),
                                          pl.col("__row").min())
         named = pl.col(d).str.to_lowercase().str.strip_chars().is_in(list(TOTAL_NAMES))
-        hit = pl.col("__sums") & ((pl.col("__wide") >= 2) | ((pl.col("__wide") >= 1) & named))
+        hit = pl.col("__sums") & ((pl.col("__wide") >= SUM_SLICES)
+                                  | ((pl.col("__wide") >= 1) & named))
         for row, code in verdict.filter(hit).sort("__row").select("__row", d).iter_rows():
             found.append((row, d, code))
     return sorted(found)
