@@ -1,15 +1,19 @@
 """Benchmark (issue 17): each population's cube from registers of N persons, per engine.
 
-For each N a register is made with ``suoja synth --scale N --format parquet`` (one file per
-entity, what the Polars path reads) and rewritten as partitioned Parquet (a folder of parts
-per entity, as a warehouse or Spark writes a table: what DuckDB and Spark read). Then, each
-in a fresh process: the cubes by Polars (lazy scans, in memory), by DuckDB (out of core,
-``SUOJA_DUCKDB_MEMORY_LIMIT``, default 3GB here) and by Spark (``local[*]``); wall time
-and peak memory (RSS of the process and its children, sampled: Spark's JVM included). The
-cubes of every engine are compared with Polars'. Last, ``publish --cube`` from the largest
-register's DuckDB cubes. The table is printed and saved to benchmarks/results/.
+For each N a register is made with ``suoja synth --scale N --parts K --format parquet``:
+partitioned Parquet (a folder of parts per entity, as a warehouse or Spark writes a
+table), made one part at a time so that registers larger than memory can be made. Then,
+each in a fresh process: the cubes by Polars (lazy scans of the parts, in memory; stopped
+and reported as not fitting when its RSS passes ``--polars-limit``), by DuckDB (out of
+core, ``SUOJA_DUCKDB_MEMORY_LIMIT``, default 3GB here) and by Spark (``local[*]``); wall
+time and peak memory (RSS of the process and its children, sampled: Spark's JVM
+included). The cubes of every engine are compared with Polars'. Last, ``publish --cube``
+from the largest register's DuckDB cubes. The table is printed and saved to
+benchmarks/results/.
 
     python benchmarks/bench_engines.py --persons 1000000 10000000 --spark-max 1000000
+    python benchmarks/bench_engines.py --persons 50000000 100000000 --engines duckdb polars \
+        --append --tmp /big/tmp
 """
 
 from __future__ import annotations
@@ -32,26 +36,18 @@ YEAR = 2025
 
 MAKE = """
 from pathlib import Path
-import polars as pl
-from suoja.synth import scaled_register, write_register
-frames = scaled_register({n}, seed=7)
-write_register(frames, Path({single!r}), fmt="parquet")
-parts = Path({parts!r})
-for name, frame in frames.items():
-    (parts / name).mkdir(parents=True)
-    size = -(-frame.height // 8)
-    for i in range(8):
-        frame.slice(i * size, size).write_parquet(parts / name / f"part-{{i:05d}}.parquet")
+from suoja.synth import write_scaled_parts
+write_scaled_parts({n}, Path({parts!r}), parts={k}, seed=7)
 """
 
 POLARS = """
 from pathlib import Path
 import polars as pl
 from suoja.tables.catalogue import read_catalogue
-from suoja.register import SCHEMAS
+from suoja.register.reader import SCHEMAS
 from suoja.tables import compute_cubes
 folder = Path({folder!r})
-frames = {{n: pl.scan_parquet(folder / f"{{n}}.parquet") for n in SCHEMAS}}
+frames = {{n: pl.scan_parquet(folder / n / "*.parquet") for n in SCHEMAS}}
 cubes = compute_cubes(frames, read_catalogue(), {year})
 """
 
@@ -83,8 +79,13 @@ publish({year}, Path("unused"), Path({out!r}), cubes=CubeFolder(Path({cube_dir!r
 """
 
 
-def run(code: str) -> dict[str, float]:
-    """Run ``code`` in a fresh interpreter: wall time and peak RSS of it and its children."""
+def run(code: str, limit: float = float("inf")) -> dict[str, float]:
+    """Run ``code`` in a fresh interpreter: wall time and peak RSS of it and its children.
+
+    Raises:
+        MemoryError: the RSS passed ``limit`` bytes; the child was stopped there.
+        RuntimeError: the child failed.
+    """
     script = textwrap.dedent(code)
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
@@ -98,6 +99,13 @@ def run(code: str) -> dict[str, float]:
             peak = max(peak, rss)
         except psutil.Error:
             pass
+        if peak > limit:
+            for c in proc.children(recursive=True):
+                c.kill()
+            child.kill()
+            child.wait()
+            raise MemoryError(f"stopped at {peak / 2**30:.1f} GiB after "
+                              f"{time.perf_counter() - started:.0f} s (limit {limit / 2**30:g})")
         time.sleep(0.2)
     seconds = time.perf_counter() - started
     _, err = child.communicate()
@@ -117,36 +125,51 @@ def gib(n: float) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
-def bench(n: int, engines: list[str], tmp: Path, lines: list[str], publish: bool) -> None:
-    single, parts = tmp / f"r{n}", tmp / f"p{n}"
-    made = run(MAKE.format(n=n, single=str(single), parts=str(parts)))
+def bench(n: int, engines: list[str], tmp: Path, lines: list[str], publish: bool,
+          limit: float) -> None:
+    parts = tmp / f"p{n}"
+    k = max(8, n // 2_000_000)
+    made = run(MAKE.format(n=n, parts=str(parts), k=k))
     size = sum(p.stat().st_size for p in parts.rglob("*.parquet"))
-    persons = pl.scan_parquet(single / "persons.parquet").select(pl.len()).collect().item()
-    lines.append(f"register {n:,} (persons {persons:,}, Parquet {size / 2**20:.0f} MiB), "
-                 f"made in {made['seconds']:.0f} s")
+    persons = pl.scan_parquet(parts / "persons" / "*.parquet").select(pl.len()).collect().item()
+    lines.append(f"register {n:,} (persons {persons:,}; partitioned Parquet, {k} parts, "
+                 f"{size / 2**20:.0f} MiB), made in {made['seconds']:.0f} s "
+                 "(suoja synth --scale N --parts K)")
+    print(lines[-1], flush=True)
     for engine in engines:
         out = tmp / f"cubes-{engine}-{n}"
         if engine == "polars":
-            code = POLARS.format(folder=str(single), year=YEAR)
+            code = POLARS.format(folder=str(parts), year=YEAR)
         else:
             code = ENGINE.format(folder=str(parts), year=YEAR, engine=engine)
         code += SAVE.format(out=str(out))
         if publish and engine == "duckdb":
             code += WRITE_CUBES.format(year=YEAR, engine=engine, cube_dir=str(tmp / "cubedir"))
         try:
-            m = run(code)
+            m = run(code, limit if engine == "polars" else float("inf"))
+        except MemoryError as e:
+            lines.append(f"  {engine:<8} does not fit: {e}")
+            print(lines[-1], flush=True)
+            continue
         except RuntimeError as e:
             lines.append(f"  {engine:<8} failed: {str(e).strip().splitlines()[-1]}")
             continue
-        same = same_cubes(out, tmp / f"cubes-polars-{n}") if engine != "polars" else True
+        polars = tmp / f"cubes-polars-{n}"
+        same = (same_cubes(out, polars) if polars.exists() else "no Polars cubes to compare") \
+            if engine != "polars" else True
         lines.append(f"  {engine:<8}{m['seconds']:>9.1f} s{gib(m['peak_bytes']):>12}"
                      f"   cubes equal to Polars: {same}")
+        if engine == "duckdb" and n >= 100_000_000:
+            met = "met" if m["peak_bytes"] < 4 * 2**30 else "NOT met"
+            lines.append(f"  target (issue 17): {n:,} persons through DuckDB under 4 GiB "
+                         f"peak: {met} ({gib(m['peak_bytes'])})")
         print(lines[-1], flush=True)
     if publish and (tmp / "cubedir").exists():
         m = run(PUBLISH.format(year=YEAR, out=str(tmp / "release"),
                                cube_dir=str(tmp / "cubedir")))
         lines.append(f"  publish --cube (DuckDB's cubes): {m['seconds']:.1f} s, "
                      f"{gib(m['peak_bytes'])}")
+        print(lines[-1], flush=True)
 
 
 def main() -> None:
@@ -155,6 +178,9 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["polars", "duckdb", "spark"])
     parser.add_argument("--spark-max", type=int, default=1_000_000,
                         help="Largest register Spark runs on (local[*] on 2 cores is slow).")
+    parser.add_argument("--polars-limit", type=float, default=20.0,
+                        help="GiB of RSS at which the in-memory Polars run is stopped and "
+                             "reported as not fitting (the machine has 24).")
     parser.add_argument("--tmp", type=Path, default=None)
     parser.add_argument("--append", action="store_true",
                         help="Add to the saved results instead of replacing them.")
@@ -167,7 +193,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         for n in args.persons:
             engines = [e for e in args.engines if e != "spark" or n <= args.spark_max]
-            bench(n, engines, Path(tmp), lines, publish=n == max(args.persons))
+            bench(n, engines, Path(tmp), lines, publish=n == max(args.persons),
+                  limit=args.polars_limit * 2**30)
             print("\n".join(lines), flush=True)
     RESULTS.parent.mkdir(exist_ok=True)
     before = RESULTS.read_text(encoding="utf-8") if args.append and RESULTS.exists() else ""

@@ -298,3 +298,29 @@ def _broken(frames: dict[str, pl.DataFrame], table: str, expr: pl.Expr) -> dict:
 )
 def test_the_contract_check_catches_breaks(embedded, table, expr, rule):
     assert rule in contract_problems(_broken(embedded, table, expr))
+
+
+def test_partitioned_parts_keep_the_contract_together(tmp_path):
+    from suoja.synth import write_scaled_parts
+
+    rows = write_scaled_parts(3_000, tmp_path, parts=3, seed=5)
+    frames = {name: pl.read_parquet(sorted((tmp_path / name).glob("part-*.parquet")))
+              for name in TABLES}
+    # One part file per table and part; the parts together are one contract-valid register
+    # (identifiers unique across parts, every reference within its own part).
+    assert all(len(list((tmp_path / name).glob("part-*.parquet"))) == 3 for name in TABLES)
+    assert {name: f.height for name, f in frames.items()} == rows
+    assert contract_problems(frames) == []
+    assert 2_700 <= frames["persons"].height <= 3_300
+    with pytest.raises(ValueError):
+        write_scaled_parts(2, tmp_path, parts=3)
+
+
+def test_synth_parts_needs_scale_and_parquet(tmp_path):
+    from typer.testing import CliRunner
+
+    from suoja.cli import app
+
+    result = CliRunner().invoke(app, ["synth", "--parts", "4", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "--parts needs --scale" in result.output

@@ -96,6 +96,10 @@ def synth(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of --scale.")] = 0,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    parts: Annotated[int | None, typer.Option(
+        help="With --scale and --format parquet: write partitioned Parquet (OUT/NAME/part-*) "
+             "in this many parts, one in memory at a time (registers larger than memory).")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite files in OUT.")] = False,
     debug: DebugOption = False,
 ) -> None:
@@ -104,6 +108,7 @@ def synth(
     Example:
 
         suoja synth --scale 1000000 --out /tmp/big --format parquet
+        suoja synth --scale 100000000 --parts 50 --out /tmp/huge --format parquet
     """
     from suoja import synth as synthesis
     from suoja.errors import UsageError
@@ -114,10 +119,17 @@ def synth(
             raise UsageError(f"--format must be csv or parquet, got {fmt!r}")
         if out.exists() and any(out.iterdir()) and not force:
             raise UsageError(f"{out} exists and is not empty; use --force to overwrite")
-        frames = (synthesis.embedded_register() if scale is None
-                  else synthesis.scaled_register(scale, seed=seed))
-        synthesis.write_register(frames, out, fmt=fmt)
-    typer.echo(f"Wrote {', '.join(f'{k} {v.height:,}' for k, v in frames.items())} to {out}")
+        if parts is not None:
+            if scale is None or fmt != "parquet" or not 1 <= parts <= scale:
+                raise UsageError("--parts needs --scale, --format parquet and 1 <= parts <= "
+                                 f"scale (got --parts {parts})")
+            counts = synthesis.write_scaled_parts(scale, out, parts, seed=seed)
+        else:
+            frames = (synthesis.embedded_register() if scale is None
+                      else synthesis.scaled_register(scale, seed=seed))
+            synthesis.write_register(frames, out, fmt=fmt)
+            counts = {k: v.height for k, v in frames.items()}
+    typer.echo(f"Wrote {', '.join(f'{k} {v:,}' for k, v in counts.items())} to {out}")
 
 
 @app.command(cls=Command)

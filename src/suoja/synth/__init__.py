@@ -1,7 +1,7 @@
 """Synthetic register extracts: the embedded register (``embedded``) and registers of any
 size (``_scale``). Imports nothing of the stages; only the CLI and tests use it."""
 
-from suoja.synth._scale import scaled_register
+from suoja.synth._scale import scaled_register, write_scaled_parts
 from suoja.synth.embedded import (
     SEED,
     TABLES,
@@ -17,4 +17,5 @@ __all__ = [
     "scaled_register",
     "write_embedded_register",
     "write_register",
+    "write_scaled_parts",
 ]
