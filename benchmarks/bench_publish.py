@@ -40,6 +40,7 @@ def stage_of(message: str) -> str:
     prefixes = (("Reading and validating", "read"), ("Computing and protecting", "earlier"),
                 ("Computing the tables", "tables"), ("Protecting the tables", "protect"),
                 ("Joint audit", "audit"), ("Choosing more cells", "audit"),
+                ("Publishing the secondary", "protect"),
                 ("Writing the release", "write"), ("Auditing open/", "review"),
                 ("Writing the review", "review"))
     return next((stage for prefix, stage in prefixes if message.startswith(prefix)), "other")

@@ -97,3 +97,24 @@ def test_a_folder_without_the_log_is_refused(tmp_path: Path) -> None:
 def test_a_cell_that_is_not_hidden_is_refused(embedded_release) -> None:
     with pytest.raises(KeyError, match="no hidden cell"):
         unhide_check(embedded_release.target, cells=[("finland_forms", "form=_T;sex=_T")])
+
+
+def test_no_secondary_of_last_years_release_could_be_published(embedded_release) -> None:
+    # The 2024 release under the same root, published with the default policy (it frees
+    # the secondaries it does not need; two were not needed before it did).
+    found = unhide_check(embedded_release.target.parent / "2024")
+    assert found.height > 0
+    unneeded = found.filter(pl.col("verdict") != NEEDED)
+    assert unneeded.height == 0, unneeded.to_dicts()
+
+
+def test_unpick_frees_a_cell_hidden_beyond_need(embedded_release, tmp_path: Path) -> None:
+    from suoja.protect.necessity import UnhideCheck, unpick
+
+    copy, cell = _over_hidden(embedded_release.target, tmp_path,
+                              "finland_forms", {"form": "FORCED_LABOUR", "sex": "F"})
+    check = UnhideCheck.from_folder(copy)
+    freed = unpick(check.tables, check.log, check.year, check.catalogue, check.policy,
+                   check.earlier_views)
+    # The extra cell is freed; every secondary the engine chose stays hidden.
+    assert freed == [cell]

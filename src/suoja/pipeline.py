@@ -167,6 +167,31 @@ def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str
     return out
 
 
+def _unpick(protected_cells: dict[str, pl.DataFrame], out: Mapping[str, pl.DataFrame],
+            earlier_views: list, catalogue: Catalogue, policy: Policy,
+            year: int) -> dict[str, pl.DataFrame]:
+    """``protected_cells`` with each secondary suppression the release does not need
+    published again (``suoja.protect.necessity.unpick``)."""
+    from suoja.protect.necessity import unpick
+
+    log = pl.concat([_suppression_log(cells) for cells in protected_cells.values()])
+    freed = unpick(out, log, year, catalogue, policy, earlier_views)
+    if not freed:
+        return protected_cells
+    free = pl.DataFrame(freed, schema={"table": pl.String, "key": pl.String}, orient="row") \
+        .with_columns(pl.lit(True).alias("__freed"))
+    result = {}
+    for name, cells in protected_cells.items():
+        cells = cells.join(free, on=["table", "key"], how="left")
+        hit = pl.col("__freed").fill_null(False)
+        result[name] = cells.with_columns(
+            pl.when(hit).then(pl.lit("published")).otherwise(pl.col("status")).alias("status"),
+            pl.when(hit).then(pl.col("value")).otherwise(pl.col("published")).alias("published"),
+            pl.when(hit).then(None).otherwise(pl.col("reason")).alias("reason"),
+        ).drop("__freed")
+    return result
+
+
 def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
                     policy: Policy,
                     previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
@@ -210,6 +235,11 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
         step(f"Choosing more cells to hide (round {round_})")
         if not more_to_hide(found, views, catalogue, policy, year, forced):
             break
+    if policy.unpick and found["ok"].all():
+        step("Publishing the secondary suppressions not needed")
+        protected_cells = _unpick(protected_cells, out, earlier_views, catalogue, policy, year)
+        out = _published_tables(tables, protected_cells, catalogue)
+        views = views_from_tables(out, catalogue, policy, year) + earlier_views
     # The rounds settle verdicts only; the privacy officer's page and audit.json give every
     # range as the outsider can narrow it (the independent intruder's ranges exactly).
     step("Joint audit: the outsider's exact ranges")

@@ -39,6 +39,9 @@ class Policy:
     """Cost of hiding a cell (``secondary.cell_cost``); see ``SuppressionRules``."""
     unit_cost: float = 0.0
     """Cost of each unit in a hidden cell (``secondary.unit_cost``)."""
+    unpick: bool = True
+    """Publish again each secondary suppression the release does not need
+    (``secondary.unpick``; ``suoja.protect.necessity.unpick``)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.min_count, bool) or not isinstance(self.min_count, int) \
@@ -51,7 +54,10 @@ class Policy:
         for dim in self.pool:
             _choice("pooling.dimensions", dim, POOLABLE)
         if not isinstance(self.singletons, bool):
-            raise PolicyError(f"secondary.singletons must be true or false, got {self.singletons!r}")
+            raise PolicyError("secondary.singletons must be true or false, "
+                              f"got {self.singletons!r}")
+        if not isinstance(self.unpick, bool):
+            raise PolicyError(f"secondary.unpick must be true or false, got {self.unpick!r}")
 
     def dp_settings(self) -> Any:
         """The ``[dp]`` table as checked settings (PolicyError naming the key if wrong)."""
@@ -115,7 +121,7 @@ def read_policy(path: Path | None = None) -> Policy:
     check_keys(pooling, "pooling", {"dimensions"}, set(), PolicyError)
     secondary = raw.get("secondary", {})
     check_keys(secondary, "secondary", {"method", "singletons", "interval", "work_limit",
-                                      "cell_cost", "unit_cost"}, set(),
+                                      "cell_cost", "unit_cost", "unpick"}, set(),
                PolicyError)
     privacy = raw.get("privacy", {})
     check_keys(privacy, "privacy", {"mode", "ledger"}, set(), PolicyError)
@@ -134,6 +140,7 @@ def read_policy(path: Path | None = None) -> Policy:
         work_limit=secondary.get("work_limit"),
         cell_cost=secondary.get("cell_cost", 1.0),
         unit_cost=secondary.get("unit_cost", 0.0),
+        unpick=secondary.get("unpick", True),
     )
     policy.suppression_rules()
     if policy.mode == "dp" or policy.dp:

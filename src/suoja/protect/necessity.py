@@ -76,36 +76,62 @@ class UnhideCheck:
     """The outsider's view of one written release, and the true values of its hidden cells
     (from the suppression log), to try publishing them one at a time."""
 
-    def __init__(self, release: Path, catalogue: Catalogue | None = None,
-                 policy: Policy | None = None,
-                 previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
+    def __init__(self, tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
+                 catalogue: Catalogue, policy: Policy, earlier_views: list,
                  joint_singletons: bool = True) -> None:
+        """The release as published (``tables``, as under ``open/``), its suppression log
+        (``table``, ``cell``, ``original``, ``rule``), its year and the outsider's views of
+        the earlier releases."""
         self.joint_singletons = joint_singletons
-        log_path = release / "restricted" / "suppression_log.csv"
-        if not (release / "open").is_dir() or not log_path.is_file():
-            raise UsageError(f"{release}: not a written release with its restricted/ "
-                             "suppression log")
-        self.catalogue = catalogue or read_catalogue()
-        self.policy = policy or read_policy()
-        self.rules = self.policy.suppression_rules()
-        self.tables = read_open_tables(release / "open", self.catalogue)
-        first = next(iter(self.tables.values()))
-        self.year = int(first["year"][0]) if first.height else int(release.name)
-        if previous is None:
-            previous = read_previous(release.parent, self.year, self.catalogue)
-        self.earlier_views = []
-        for y, earlier in sorted(joint_earlier(previous, self.year).items()):
-            self.earlier_views += views_from_tables(earlier, self.catalogue, self.policy, y)
-        self.codes = {d: dim.cube_codes for d, dim in self.catalogue.dimensions.items()}
+        self.catalogue, self.policy = catalogue, policy
+        self.rules = policy.suppression_rules()
+        self.tables = dict(tables)
+        self.year = year
+        self.earlier_views = list(earlier_views)
+        self.codes = {d: dim.cube_codes for d, dim in catalogue.dimensions.items()}
         self.codes[ONE] = ("x",)
-        self.log = pl.read_csv(log_path, schema_overrides={"cell": pl.String,
-                                                           "original": pl.Int64})
-        cells = self.log.filter(pl.col("rule") != "pooled")
+        self.log = log
+        cells = log.filter(pl.col("rule") != "pooled")
         self.values: dict[Cell, int] = {(t, k): int(v) for t, k, v in
                                         cells.select("table", "cell", "original").iter_rows()}
         self.base = self.pattern(self.tables)
         self._base_audit: set[tuple] | None = None
         self._base_singleton: dict[tuple[Cell, Cell], bool] = {}
+
+    @classmethod
+    def from_folder(cls, release: Path, catalogue: Catalogue | None = None,
+                    policy: Policy | None = None,
+                    previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
+                    joint_singletons: bool = True) -> UnhideCheck:
+        """The check of a written release ``OUT/YEAR`` (``open/`` and the restricted log).
+
+        Raises:
+            UsageError: ``release`` has no ``open/`` or no suppression log.
+        """
+        log_path = release / "restricted" / "suppression_log.csv"
+        if not (release / "open").is_dir() or not log_path.is_file():
+            raise UsageError(f"{release}: not a written release with its restricted/ "
+                             "suppression log")
+        catalogue = catalogue or read_catalogue()
+        policy = policy or read_policy()
+        tables = read_open_tables(release / "open", catalogue)
+        first = next(iter(tables.values()))
+        year = int(first["year"][0]) if first.height else int(release.name)
+        if previous is None:
+            previous = read_previous(release.parent, year, catalogue)
+        earlier_views = []
+        for y, earlier in sorted(joint_earlier(previous, year).items()):
+            earlier_views += views_from_tables(earlier, catalogue, policy, y)
+        log = pl.read_csv(log_path, schema_overrides={"cell": pl.String, "original": pl.Int64})
+        return cls(tables, log, year, catalogue, policy, earlier_views, joint_singletons)
+
+    def publish(self, cell: Cell) -> None:
+        """Take ``cell`` as published from now on (the base every later check starts from)."""
+        self.tables = self.published(cell)
+        self.log = self.log.filter((pl.col("table") != cell[0]) | (pl.col("cell") != cell[1]))
+        self.base = self.pattern(self.tables)
+        self._base_audit = None
+        self._base_singleton = {}
 
     def pattern(self, tables: Mapping[str, pl.DataFrame]) -> Pattern:
         """The outsider's view of ``tables`` as published, the earlier releases with it."""
@@ -300,7 +326,7 @@ def unhide_check(release: Path, catalogue: Catalogue | None = None,
         KeyError: A cell of ``cells`` is no hidden cell of the release.
         suoja.errors.SolverLimitError: A solver found no integer point within its limits.
     """
-    check = UnhideCheck(release, catalogue, policy, previous, joint_singletons)
+    check = UnhideCheck.from_folder(release, catalogue, policy, previous, joint_singletons)
     todo = check.secondaries() if cells is None else list(cells)
     rows = []
     for i, cell in enumerate(todo):
@@ -320,3 +346,44 @@ def unhide_check(release: Path, catalogue: Catalogue | None = None,
         if progress is not None:
             progress(f"{cell[0]} {cell[1]}", i + 1, len(todo))
     return pl.DataFrame(rows, schema=SCHEMA, orient="row").sort("table", "cell")
+
+
+def unpick(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
+           catalogue: Catalogue, policy: Policy, earlier_views: list,
+           progress: Callable[[str, int, int], None] | None = None) -> list[Cell]:
+    """The secondary suppressions a release does not need, published again one by one.
+
+    Each secondary cell of ``log`` (``table``, ``cell``, ``original``, ``rule``), the most
+    units first, is tried published at its true value with every cell already freed
+    published too; it is freed when every check of the module passes (the joint singleton
+    audit included). Publishing more never makes a release safer, so the cells still
+    hidden at the end are each needed: none of them can be published alone (an
+    inclusion-minimal pattern, the final step of tau-ARGUS's and sdcTable's
+    "cleaning" of a suppression pattern, here with suoja's whole audit as the test).
+
+    Args:
+        tables: The published tables (hidden cells null, as under ``open/``).
+        log: The suppression log of the release.
+        year: The statistical year.
+        catalogue: The catalogue.
+        policy: The policy.
+        earlier_views: The outsider's views of the earlier releases.
+        progress: ``progress(cell, done, total)`` after each cell.
+
+    Returns:
+        The freed cells as (table, key), in the order they were freed.
+    """
+    order = log.filter(pl.col("rule") == "secondary").sort(
+        "original", "table", "cell", descending=[True, False, False])
+    todo = list(order.select("table", "cell").iter_rows())
+    if not todo:
+        return []
+    check = UnhideCheck(tables, log, year, catalogue, policy, earlier_views)
+    freed = []
+    for i, cell in enumerate(todo):
+        if not check.judge(cell):
+            check.publish(cell)
+            freed.append(cell)
+        if progress is not None:
+            progress(f"{cell[0]} {cell[1]}", i + 1, len(todo))
+    return freed
