@@ -1,7 +1,8 @@
 """Synthetic register extracts: the embedded register (``embedded``) and registers of any
 size (``_scale``). Imports nothing of the stages; only the CLI and tests use it."""
 
-from suoja.synth._scale import scaled_register, write_scaled_parts
+from suoja.synth._parts import write_scaled_parts
+from suoja.synth._scale import scaled_register
 from suoja.synth.embedded import (
     SEED,
     TABLES,
