@@ -175,7 +175,9 @@ def _unpick(protected_cells: dict[str, pl.DataFrame], out: Mapping[str, pl.DataF
     from suoja.protect.necessity import unpick
 
     log = pl.concat([_suppression_log(cells) for cells in protected_cells.values()])
-    freed = unpick(out, log, year, catalogue, policy, earlier_views)
+    priority = pl.concat([priority_frame(cells, catalogue.priorities)
+                          for cells in protected_cells.values()])
+    freed = unpick(out, log, year, catalogue, policy, earlier_views, priority)
     if not freed:
         return protected_cells
     free = pl.DataFrame(freed, schema={"table": pl.String, "key": pl.String}, orient="row") \

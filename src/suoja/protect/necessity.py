@@ -350,11 +350,14 @@ def unhide_check(release: Path, catalogue: Catalogue | None = None,
 
 def unpick(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
            catalogue: Catalogue, policy: Policy, earlier_views: list,
+           priority: pl.DataFrame | None = None,
            progress: Callable[[str, int, int], None] | None = None) -> list[Cell]:
     """The secondary suppressions a release does not need, published again one by one.
 
-    Each secondary cell of ``log`` (``table``, ``cell``, ``original``, ``rule``), the most
-    units first, is tried published at its true value with every cell already freed
+    Each secondary cell of ``log`` (``table``, ``cell``, ``original``, ``rule``) is tried
+    in turn: the catalogue's never-hide cells first, then by priority weight (``priority``:
+    ``table``, ``key``, ``weight``, ``never_hide``, as ``priority_frame`` gives), then the
+    most units first. It is tried published at its true value with every cell already freed
     published too; it is freed when every check of the module passes (the joint singleton
     audit included). Publishing more never makes a release safer, so the cells still
     hidden at the end are each needed: none of them can be published alone (an
@@ -370,11 +373,23 @@ def unpick(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
         earlier_views: The outsider's views of the earlier releases.
         progress: ``progress(cell, done, total)`` after each cell.
 
+        priority: The cells' priorities (default: none).
+
     Returns:
         The freed cells as (table, key), in the order they were freed.
     """
-    order = log.filter(pl.col("rule") == "secondary").sort(
-        "original", "table", "cell", descending=[True, False, False])
+    order = log.filter(pl.col("rule") == "secondary")
+    if priority is not None and priority.height:
+        order = order.join(priority.select("table", pl.col("key").alias("cell"), "weight",
+                                           "never_hide").unique(["table", "cell"]),
+                           on=["table", "cell"], how="left")
+    else:
+        order = order.with_columns(pl.lit(None, pl.Float64).alias("weight"),
+                                   pl.lit(None, pl.Boolean).alias("never_hide"))
+    order = order.with_columns(pl.col("never_hide").fill_null(False),
+                               pl.col("weight").fill_null(1.0)).sort(
+        "never_hide", "weight", "original", "table", "cell",
+        descending=[True, True, True, False, False])
     todo = list(order.select("table", "cell").iter_rows())
     if not todo:
         return []
