@@ -17,6 +17,7 @@ import polars as pl
 from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import read_policy
 from suoja.protect._table_input import COUNT, Hierarchy, UserTable, read_table
+from suoja.protect.cube import TOTAL
 from suoja.release._target import OWNER_ONLY_DIR, OWNER_ONLY_FILE, RESTRICTED, atomic_folder
 
 if TYPE_CHECKING:
@@ -71,7 +72,6 @@ def _write(table: UserTable, result: pl.DataFrame, folder: Path) -> tuple[Path, 
     # Always CSV: an Excel workbook's table is written beside it as NAME.csv.
     table_path = folder / (table.path.name if table.path.suffix.lower() == ".csv"
                            else f"{table.path.stem}.csv")
-    from suoja.protect.cube import TOTAL
 
     result = result.with_columns(
         *[pl.col(p).replace(TOTAL, table.total) for p in table.private_dims],
@@ -119,7 +119,6 @@ def protect_csv(path: Path, *, count: str, dims: str | None, hierarchies: list[s
     Gaussian elimination and audited for exact disclosure by rank (``audit_linear``).
     ``progress(stage, done, total)`` is called now and then.
     """
-    from suoja.protect.cube import TOTAL
     from suoja.protect.generic import protect_frequency_table
     from suoja.protect.release_audit import published_only
 

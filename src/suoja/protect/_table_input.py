@@ -92,10 +92,10 @@ def count_value(text: pl.Expr) -> pl.Expr:
 def _load_xlsx(path: Path) -> pl.DataFrame:
     """The first sheet of an Excel workbook as text, read as the register reads one."""
     from suoja.errors import RegisterError
-    from suoja.register.reader import _text_frame_from_xlsx
+    from suoja.register.reader import text_frame_from_xlsx
 
     try:
-        return _text_frame_from_xlsx(path)[0]
+        return text_frame_from_xlsx(path)[0]
     except RegisterError as e:
         raise UsageError(str(e)) from None
 

@@ -173,7 +173,13 @@ def _text_frame_from_parquet(path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
     return pl.DataFrame(columns, height=frame.height), bad
 
 
-def _text_frame_from_xlsx(path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
+def text_frame_from_xlsx(path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The first sheet of an Excel workbook as text columns (every cell as the sheet shows
+    it, the first row taken as the header), and the columns that could not be read as text.
+
+    Raises:
+        RegisterError: The file is not a readable workbook, or its first sheet is empty.
+    """
     try:
         frame = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0)
     except UNREADABLE as e:  # any parser failure is the user's file
@@ -199,7 +205,7 @@ def _text_frame_from_xlsx(path: Path) -> tuple[pl.DataFrame, dict[str, str]]:
 _READERS = {
     ".csv": _text_frame_from_csv,
     ".parquet": _text_frame_from_parquet,
-    ".xlsx": _text_frame_from_xlsx,
+    ".xlsx": text_frame_from_xlsx,
 }
 
 
