@@ -118,3 +118,25 @@ def test_unpick_frees_a_cell_hidden_beyond_need(embedded_release, tmp_path: Path
                    check.earlier_views)
     # The extra cell is freed; every secondary the engine chose stays hidden.
     assert freed == [cell]
+
+
+def test_unpick_keeps_hidden_what_a_solver_limit_leaves_unproven(embedded_release, tmp_path,
+                                                                  monkeypatch) -> None:
+    from suoja.errors import SolverLimitError
+    from suoja.protect import necessity
+
+    copy, _ = _over_hidden(embedded_release.target, tmp_path,
+                           "finland_forms", {"form": "FORCED_LABOUR", "sex": "F"})
+    check = necessity.UnhideCheck.from_folder(copy)
+
+    def stopped(self, cell, every=False):
+        raise SolverLimitError("stopped at its limit")
+
+    monkeypatch.setattr(necessity.UnhideCheck, "judge", stopped)
+    # The limit never fails the release: the cell stays hidden. With no full checks
+    # allowed, likewise.
+    assert necessity.unpick(check.tables, check.log, check.year, check.catalogue,
+                            check.policy, check.earlier_views) == []
+    monkeypatch.undo()
+    assert necessity.unpick(check.tables, check.log, check.year, check.catalogue,
+                            check.policy, check.earlier_views, max_full_checks=0) == []
