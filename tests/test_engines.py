@@ -382,3 +382,15 @@ def test_cube_help_has_an_example_and_no_type_placeholders():
     assert "Example" in result.stdout and "suoja cube" in result.stdout
     assert "<bool>" not in result.stdout
     assert "[OPTIONS] YEAR" in result.stdout
+
+
+def test_duckdb_spills_into_an_owner_only_folder_not_the_working_folder(tmp_path, monkeypatch):
+    # What DuckDB spills beyond its memory limit is restricted data (joins of the register).
+    from suoja.tables.engines._connect import connect
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SUOJA_DUCKDB_TEMP", raising=False)
+    con = connect("duckdb")
+    spill = Path(con.raw_sql("SELECT current_setting('temp_directory')").fetchall()[0][0])
+    assert spill.is_dir() and tmp_path not in spill.parents
+    assert stat.S_IMODE(spill.stat().st_mode) == 0o700

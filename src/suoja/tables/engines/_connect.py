@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from typing import Any
 
 import polars as pl
@@ -47,15 +50,29 @@ def spark_session(master: str | None = None) -> Any:
     return builder.getOrCreate()
 
 
+def _spill_folder() -> str:
+    """Where DuckDB spills: ``$SUOJA_DUCKDB_TEMP``, else a new owner-only temporary folder
+    (``tempfile.mkdtemp``, mode 0700) removed when the process ends."""
+    if folder := os.environ.get("SUOJA_DUCKDB_TEMP"):
+        return folder
+    folder = tempfile.mkdtemp(prefix="suoja-duckdb-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def connect(engine: str, master: str | None = None) -> Any:
     """An Ibis connection for ``engine``."""
     ibis = _need("ibis", engine)
     if engine == "duckdb":
         _need("duckdb", engine)
         con = ibis.duckdb.connect()
-        # DuckDB spills to disk beyond its memory limit (80 % of RAM unless told).
+        # DuckDB spills to disk beyond its memory limit (80 % of RAM unless told). What it
+        # spills is restricted data (joins of the register): into an owner-only folder of
+        # its own, removed at exit, never DuckDB's default ".tmp" in the working folder.
         if limit := os.environ.get("SUOJA_DUCKDB_MEMORY_LIMIT"):
             con.raw_sql(f"SET memory_limit = '{limit}'")
+        spill = _spill_folder()
+        con.raw_sql(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
         return con
     if engine == "spark":
         return ibis.pyspark.connect(spark_session(master))
