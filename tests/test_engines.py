@@ -394,3 +394,32 @@ def test_duckdb_spills_into_an_owner_only_folder_not_the_working_folder(tmp_path
     spill = Path(con.raw_sql("SELECT current_setting('temp_directory')").fetchall()[0][0])
     assert spill.is_dir() and tmp_path not in spill.parents
     assert stat.S_IMODE(spill.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("setting", ["temp", "memory"])
+def test_a_bad_duckdb_setting_is_exit_2_naming_it(tmp_path, monkeypatch, setting):
+    # A careless environment: the spill folder is a file, or the memory limit no size.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    if setting == "temp":
+        monkeypatch.setenv("SUOJA_DUCKDB_TEMP", str(blocker / "spill"))
+        expected = f"Error: SUOJA_DUCKDB_TEMP={blocker / 'spill'}: DuckDB cannot spill there"
+    else:
+        monkeypatch.setenv("SUOJA_DUCKDB_MEMORY_LIMIT", "three gigabytes")
+        expected = "Error: SUOJA_DUCKDB_MEMORY_LIMIT=three gigabytes: not a memory size"
+    done = invoke("cube", "2025", "--engine", "duckdb", "--out", str(tmp_path / "cubes"))
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(expected), done.stderr
+    assert "Traceback" not in done.output
+    assert not (tmp_path / "cubes").exists()
+
+
+def test_duckdb_spills_into_the_named_folder_made_owner_only(tmp_path, monkeypatch):
+    from suoja.tables.engines._connect import connect
+
+    spill = tmp_path / "warehouse" / "spill"
+    monkeypatch.setenv("SUOJA_DUCKDB_TEMP", str(spill))
+    con = connect("duckdb")
+    assert Path(con.raw_sql("SELECT current_setting('temp_directory')").fetchall()[0][0]) \
+        == spill
+    assert spill.is_dir() and stat.S_IMODE(spill.stat().st_mode) == 0o700

@@ -6,6 +6,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -54,6 +55,15 @@ def _spill_folder() -> str:
     """Where DuckDB spills: ``$SUOJA_DUCKDB_TEMP``, else a new owner-only temporary folder
     (``tempfile.mkdtemp``, mode 0700) removed when the process ends."""
     if folder := os.environ.get("SUOJA_DUCKDB_TEMP"):
+        path = Path(folder)
+        try:
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"SUOJA_DUCKDB_TEMP={folder}: DuckDB cannot spill there "
+                             f"({e.strerror or e}); name a folder you can write to") from None
+        if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+            raise UsageError(f"SUOJA_DUCKDB_TEMP={folder}: not a folder DuckDB can write "
+                             "to; name a folder you can write to")
         return folder
     folder = tempfile.mkdtemp(prefix="suoja-duckdb-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
@@ -64,13 +74,18 @@ def connect(engine: str, master: str | None = None) -> Any:
     """An Ibis connection for ``engine``."""
     ibis = _need("ibis", engine)
     if engine == "duckdb":
-        _need("duckdb", engine)
+        duckdb = _need("duckdb", engine)
         con = ibis.duckdb.connect()
         # DuckDB spills to disk beyond its memory limit (80 % of RAM unless told). What it
         # spills is restricted data (joins of the register): into an owner-only folder of
         # its own, removed at exit, never DuckDB's default ".tmp" in the working folder.
         if limit := os.environ.get("SUOJA_DUCKDB_MEMORY_LIMIT"):
-            con.raw_sql(f"SET memory_limit = '{limit}'")
+            try:
+                con.raw_sql(f"SET memory_limit = '{limit.replace(chr(39), chr(39) * 2)}'")
+            except duckdb.Error as e:
+                raise UsageError(f"SUOJA_DUCKDB_MEMORY_LIMIT={limit}: not a memory size "
+                                 f"DuckDB understands (for example 3GB or 500MB): "
+                                 f"{str(e).splitlines()[0]}") from None
         spill = _spill_folder()
         con.raw_sql(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
         return con
