@@ -96,38 +96,36 @@ def triangles(count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a, np.r_[np.zeros(len(rows)), 0.0], np.r_[np.ones(len(rows)), INF]
 
 
-def test_a_box_point_that_reaches_the_lp_bound_settles_it_without_the_whole_mip(monkeypatch):
+@pytest.fixture
+def mip_calls(monkeypatch) -> list[bool]:
+    """Whether each whole-component solve of ``JointAttacker`` was a MIP (True) or an LP."""
+    calls: list[bool] = []
+    original = jr.JointAttacker._solve
+
+    def solve(self, lab, local, coef, sense, integer):
+        calls.append(integer)
+        return original(self, lab, local, coef, sense, integer)
+
+    monkeypatch.setattr(jr.JointAttacker, "_solve", solve)
+    return calls
+
+
+def test_a_box_point_that_reaches_the_lp_bound_settles_it_without_the_whole_mip(mip_calls):
     # One triangle: the LP's 3/2 rounds to 1, which an integer point next to the LP
     # optimum reaches: the MIP over the whole component never runs.
     a, lower, upper = triangles(1)
-    calls = []
-    original = jr.JointAttacker._solve
-
-    def solve(self, lab, local, coef, sense, integer):
-        calls.append(integer)
-        return original(self, lab, local, coef, sense, integer)
-
-    monkeypatch.setattr(jr.JointAttacker, "_solve", solve)
     found = attacker(a, lower, upper).range(sp.csr_matrix(np.ones(3)))
     assert found == scipy_range(a, lower, upper, np.ones(3)) == (0, 1)
-    assert True not in calls
+    assert True not in mip_calls
 
 
-def test_when_no_box_point_reaches_the_lp_bound_the_whole_mip_settles_it(monkeypatch):
+def test_when_no_box_point_reaches_the_lp_bound_the_whole_mip_settles_it(mip_calls):
     # Two triangles: the LP bound 3 is out of the integers' reach (2 is the most), so the
     # box finds no point reaching it and the whole MIP gives the exact maximum.
     a, lower, upper = triangles(2)
-    calls = []
-    original = jr.JointAttacker._solve
-
-    def solve(self, lab, local, coef, sense, integer):
-        calls.append(integer)
-        return original(self, lab, local, coef, sense, integer)
-
-    monkeypatch.setattr(jr.JointAttacker, "_solve", solve)
     found = attacker(a, lower, upper).range(sp.csr_matrix(np.ones(6)))
     assert found == scipy_range(a, lower, upper, np.ones(6)) == (0, 2)
-    assert True in calls
+    assert True in mip_calls
 
 
 @pytest.mark.parametrize("needed", [1, 2, 3])
