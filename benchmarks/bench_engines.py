@@ -88,8 +88,11 @@ def run(code: str, limit: float = float("inf")) -> dict[str, float]:
     """
     script = textwrap.dedent(code)
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    # The child's output goes to a file: Spark logs a lot, and a full pipe nobody reads
+    # would stop the child (a 100 M DuckDB run once waited 13 minutes on its progress bar).
+    output = tempfile.TemporaryFile(mode="w+")
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=output,
+                             stderr=subprocess.STDOUT, text=True)
     peak = 0
     proc = psutil.Process(child.pid)
     while child.poll() is None:
@@ -108,7 +111,10 @@ def run(code: str, limit: float = float("inf")) -> dict[str, float]:
                               f"{time.perf_counter() - started:.0f} s (limit {limit / 2**30:g})")
         time.sleep(0.2)
     seconds = time.perf_counter() - started
-    _, err = child.communicate()
+    child.wait()
+    output.seek(0)
+    err = output.read()
+    output.close()
     if child.returncode != 0:
         raise RuntimeError(err[-3000:])
     return {"seconds": seconds, "peak_bytes": peak}

@@ -86,6 +86,8 @@ def connect(engine: str, master: str | None = None) -> Any:
                 raise UsageError(f"SUOJA_DUCKDB_MEMORY_LIMIT={limit}: not a memory size "
                                  f"DuckDB understands (for example 3GB or 500MB): "
                                  f"{str(e).splitlines()[0]}") from None
+        # DuckDB's own progress bar would write over suoja's (Rich) on the terminal.
+        con.raw_sql("SET enable_progress_bar = false")
         spill = _spill_folder()
         con.raw_sql(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
         return con
