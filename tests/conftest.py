@@ -121,3 +121,32 @@ def _private_state_dir(tmp_path_factory: pytest.TempPathFactory,
     state = tmp_path_factory.mktemp("state")
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
     return state
+
+
+_PROTECTED: dict[tuple, object] = {}
+
+
+@pytest.fixture
+def protect_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publishes inside the test take the protected release from a per-worker cache: the
+    same register (by its fingerprint), year, catalogue and policy, with no earlier
+    release, give the protection computed the first time. For tests of what ``publish``
+    writes and how (atomicity, summaries, refusals), not of protection, which takes most
+    of a publish's minute; the tests of protection never use it."""
+    import suoja.pipeline as pipeline
+    from suoja.register import register_fingerprint
+
+    real = pipeline.protect_release
+
+    def cached(frames, year, catalogue, policy, previous=None, progress=None, *,
+               cube_set=None):
+        if cube_set is not None or previous:
+            return real(frames, year, catalogue, policy, previous, progress,
+                        cube_set=cube_set)
+        key = (register_fingerprint(frames), year, catalogue.fingerprint,
+               policy.fingerprint, repr(policy))
+        if key not in _PROTECTED:
+            _PROTECTED[key] = real(frames, year, catalogue, policy, previous, progress)
+        return _PROTECTED[key]
+
+    monkeypatch.setattr(pipeline, "protect_release", cached)

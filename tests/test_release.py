@@ -192,7 +192,8 @@ def test_existing_release_is_not_overwritten(embedded_release) -> None:
     assert (embedded_release.target / "open" / "new_clients.csv").stat().st_mtime_ns == before
 
 
-def test_failed_publish_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:
+def test_failed_publish_leaves_nothing_behind(tmp_path: Path, protect_once,
+                                             monkeypatch) -> None:
     import suoja.release.write
 
     def broken(*args, **kwargs):
@@ -204,7 +205,7 @@ def test_failed_publish_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> No
     assert list(tmp_path.iterdir()) == []
 
 
-def test_force_replaces_a_release_atomically(tmp_path: Path) -> None:
+def test_force_replaces_a_release_atomically(tmp_path: Path, protect_once) -> None:
     target = tmp_path / "2025"
     (target / "open").mkdir(parents=True)
     (target / "open" / "stale.csv").write_text("old", encoding="utf-8")
@@ -214,7 +215,7 @@ def test_force_replaces_a_release_atomically(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025"]
 
 
-def test_publish_cli_summary(tmp_path: Path) -> None:
+def test_publish_cli_summary(tmp_path: Path, protect_once) -> None:
     result = runner.invoke(app, ["publish", "2025", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Published 2025: 17 tables" in result.stdout
