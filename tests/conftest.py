@@ -126,15 +126,37 @@ def _private_state_dir(tmp_path_factory: pytest.TempPathFactory,
 _PROTECTED: dict[tuple, object] = {}
 
 
+def protected_once(frames, year: int, catalogue, policy):
+    """``protect_release`` with no earlier release, computed once per worker for the same
+    register (by its fingerprint), year, catalogue and policy."""
+    from suoja.pipeline import protect_release
+    from suoja.register import register_fingerprint
+
+    key = (register_fingerprint(frames), year, catalogue.fingerprint, policy.fingerprint,
+           repr(policy))
+    if key not in _PROTECTED:
+        _PROTECTED[key] = protect_release(frames, year, catalogue, policy)
+    return _PROTECTED[key]
+
+
+def embedded_alone(year: int = 2025):
+    """The embedded register's release of ``year`` protected alone (no earlier release, the
+    shipped catalogue and policy), computed once per worker."""
+    from suoja.policy import read_policy
+    from suoja.register import read_register
+    from suoja.tables.catalogue import read_catalogue
+
+    return protected_once(read_register(EMBEDDED).frames, year, read_catalogue(),
+                          read_policy())
+
+
 @pytest.fixture
 def protect_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Publishes inside the test take the protected release from a per-worker cache: the
-    same register (by its fingerprint), year, catalogue and policy, with no earlier
-    release, give the protection computed the first time. For tests of what ``publish``
+    """Publishes inside the test take the protected release from ``protected_once`` when
+    no earlier release is known (else it is computed). For tests of what ``publish``
     writes and how (atomicity, summaries, refusals), not of protection, which takes most
     of a publish's minute; the tests of protection never use it."""
     import suoja.pipeline as pipeline
-    from suoja.register import register_fingerprint
 
     real = pipeline.protect_release
 
@@ -143,10 +165,6 @@ def protect_once(monkeypatch: pytest.MonkeyPatch) -> None:
         if cube_set is not None or previous:
             return real(frames, year, catalogue, policy, previous, progress,
                         cube_set=cube_set)
-        key = (register_fingerprint(frames), year, catalogue.fingerprint,
-               policy.fingerprint, repr(policy))
-        if key not in _PROTECTED:
-            _PROTECTED[key] = real(frames, year, catalogue, policy, previous, progress)
-        return _PROTECTED[key]
+        return protected_once(frames, year, catalogue, policy)
 
     monkeypatch.setattr(pipeline, "protect_release", cached)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import protected_once
 from typer.testing import CliRunner
 
 from suoja.cli import app
@@ -235,7 +236,7 @@ def test_last_years_release_makes_the_engine_hide_more(tmp_path: Path,
     # The real 2024 release: the one the session published (conftest).
     earlier = {2024: read_open_tables(embedded_release.target.parent / "2024" / "open",
                                       CATALOGUE)}
-    alone = protect_release(frames, 2025, CATALOGUE, POLICY)
+    alone = protected_once(frames, 2025, CATALOGUE, POLICY)  # computed once per worker
     shown_now = set(alone.tables["new_clients_citizenship"]["citizenship"].to_list())
     stock_now = alone.tables["clients_year_end_citizenship"].drop_nulls("value")
     stock_before = earlier[2024]["clients_year_end_citizenship"].drop_nulls("value")

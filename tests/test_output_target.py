@@ -232,15 +232,10 @@ def protected_pickle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     of ``tests/cached_protect.py``."""
     import pickle
 
-    from suoja.pipeline import protect_release
-    from suoja.policy import read_policy
-    from suoja.register import read_register
-    from suoja.tables.catalogue import read_catalogue
+    from conftest import embedded_alone
 
-    release = protect_release(read_register(REPO / "data" / "register").frames, 2025,
-                              read_catalogue(), read_policy())
     path = tmp_path_factory.mktemp("protected") / "2025.pickle"
-    path.write_bytes(pickle.dumps(release))
+    path.write_bytes(pickle.dumps(embedded_alone(2025)))
     return path
 
 
