@@ -423,3 +423,37 @@ def test_duckdb_spills_into_the_named_folder_made_owner_only(tmp_path, monkeypat
     assert Path(con.raw_sql("SELECT current_setting('temp_directory')").fetchall()[0][0]) \
         == spill
     assert spill.is_dir() and stat.S_IMODE(spill.stat().st_mode) == 0o700
+
+
+@pytest.fixture(scope="module")
+def synth_releases(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """2025 of a ``suoja synth --scale`` register (1 000 persons) published three ways: by
+    Polars from CSV files, by DuckDB from partitioned Parquet, and from a cube folder that
+    Spark made from the same Parquet parts."""
+    frames = scaled_register(1000, seed=11)
+    root = tmp_path_factory.mktemp("synth-releases")
+    csv = root / "register-csv"
+    write_register(frames, csv)
+    parts = partitioned(frames, root / "register-parts")
+    done = invoke("publish", "2025", "--register", str(csv), "--out", str(root / "polars"))
+    assert done.exit_code == 0, done.output
+    done = invoke("publish", "2025", "--register", str(parts), "--engine", "duckdb",
+                  "--out", str(root / "duckdb"))
+    assert done.exit_code == 0, done.output
+    done = invoke("cube", "2025", "--register", str(parts), "--engine", "spark",
+                  "--out", str(root / "cubes"))
+    assert done.exit_code == 0, done.output
+    done = invoke("publish", "2025", "--cube", str(root / "cubes"), "--out", str(root / "cube"))
+    assert done.exit_code == 0, done.output
+    return {name: root / name / "2025" for name in ("polars", "duckdb", "cube")}
+
+
+@pytest.mark.slow
+def test_release_of_a_synth_register_identical_from_every_engine(synth_releases):
+    expected = open_files(synth_releases["polars"])
+    assert "open/datapackage.json" in expected and "review/review.en.html" in expected
+    for name in ("duckdb", "cube"):
+        got = open_files(synth_releases[name])
+        assert sorted(got) == sorted(expected), name
+        different = [f for f in expected if got[f] != expected[f]]
+        assert not different, f"{name}: {different}"
