@@ -126,16 +126,19 @@ def _private_state_dir(tmp_path_factory: pytest.TempPathFactory,
 _PROTECTED: dict[tuple, object] = {}
 
 
-def protected_once(frames, year: int, catalogue, policy):
-    """``protect_release`` with no earlier release, computed once per worker for the same
-    register (by its fingerprint), year, catalogue and policy."""
+def protected_once(frames, year: int, catalogue, policy, compute=None):
+    """``protect_release`` (or ``compute``, the real one where it is patched) with no
+    earlier release, computed once per worker for the same register (by its fingerprint),
+    year, catalogue and policy."""
     from suoja.pipeline import protect_release
     from suoja.register import register_fingerprint
+
+    compute = compute or protect_release
 
     key = (register_fingerprint(frames), year, catalogue.fingerprint, policy.fingerprint,
            repr(policy))
     if key not in _PROTECTED:
-        _PROTECTED[key] = protect_release(frames, year, catalogue, policy)
+        _PROTECTED[key] = compute(frames, year, catalogue, policy)
     return _PROTECTED[key]
 
 
@@ -165,6 +168,6 @@ def protect_once(monkeypatch: pytest.MonkeyPatch) -> None:
         if cube_set is not None or previous:
             return real(frames, year, catalogue, policy, previous, progress,
                         cube_set=cube_set)
-        return protected_once(frames, year, catalogue, policy)
+        return protected_once(frames, year, catalogue, policy, real)
 
     monkeypatch.setattr(pipeline, "protect_release", cached)

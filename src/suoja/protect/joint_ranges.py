@@ -31,7 +31,7 @@ from suoja.protect.highs import (
     solution,
 )
 from suoja.protect.joint import AUX, JointModel
-from suoja.protect.ranges import InconsistentError
+from suoja.protect.ranges import BOX, BOX_NODES, InconsistentError
 
 TOL = 1e-6
 MIP_SECONDS = 600.0
@@ -44,13 +44,7 @@ At the limit the best integer point found bounds the range: narrower, a stricter
 verdict, never a laxer one."""
 POOL_SIZE = 512
 """Integer points kept per component to settle bounds without a MIP."""
-BOX = 1
-"""Half-width of the box around the LP optimum (``floor(x) - BOX .. ceil(x) + BOX``) in
-which an integer point reaching the LP bound is first looked for. On large counts the
-whole-component MIP spends seconds in HiGHS's root rounding heuristics (10-17 s at
-100 000 persons) where the box MIP takes well under one."""
-BOX_NODES = 500
-"""Branch-and-bound nodes of the box MIP (a work limit; at the limit the whole MIP runs)."""
+# BOX and BOX_NODES: the box around the LP optimum, as in ``suoja.protect.ranges``.
 
 
 class JointAttacker:

@@ -1,0 +1,109 @@
+"""Integer ranges of one population's audit (``suoja.protect.ranges.Attacker``), checked
+against scipy's own MIP solver (``scipy.optimize.milp``, which shares no code with suoja's
+HiGHS calls): 0/1 forms of a hidden non-negative integer point, some published at their
+true values, the others' ranges asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+import suoja.protect.ranges as ranges
+from suoja.protect.highs import INF
+
+
+def scipy_range(published: np.ndarray, values: np.ndarray, form: np.ndarray):
+    """Min and max of ``form @ x`` over non-negative integers with ``published @ x ==
+    values``, by scipy (max None when unbounded)."""
+    n = published.shape[1]
+    found = []
+    for sense in (1.0, -1.0):
+        res = milp(sense * form, integrality=np.ones(n),
+                   bounds=Bounds(np.zeros(n), np.full(n, np.inf)),
+                   constraints=[LinearConstraint(published, values, values)])
+        if res.status != 0:
+            assert sense < 0, res.message  # the minimum always exists (x = truth is one)
+            found.append(None)
+        else:
+            found.append(round(sense * res.fun))
+    return found[0], found[1]
+
+
+@st.composite
+def tables(draw):
+    """A hidden integer point, published 0/1 forms of it and hidden forms to range."""
+    n = draw(st.integers(4, 9))
+    top = draw(st.sampled_from([4, 60]))
+    x = np.array(draw(st.lists(st.integers(0, top), min_size=n, max_size=n)), dtype=float)
+    rows = st.lists(st.booleans(), min_size=n, max_size=n)
+    published = np.array(draw(st.lists(rows, min_size=1, max_size=6)), dtype=float)
+    published = published[published.sum(axis=1) > 0]
+    if not published.shape[0]:
+        published = np.ones((1, n))
+    hidden = np.array(draw(st.lists(rows, min_size=1, max_size=4)), dtype=float)
+    hidden = hidden[hidden.sum(axis=1) > 0]
+    if not hidden.shape[0]:
+        hidden = np.eye(n)[:1]
+    return x, published, hidden
+
+
+def check(x: np.ndarray, published: np.ndarray, hidden: np.ndarray) -> None:
+    forms = np.vstack([published, hidden])
+    known = np.r_[published @ x, np.full(hidden.shape[0], np.nan)]
+    attacker = ranges.Attacker(sp.csr_matrix(forms), known)
+    for i, form in enumerate(hidden):
+        lo, hi = attacker.range(published.shape[0] + i)
+        expected_lo, expected_hi = scipy_range(published, published @ x, form)
+        assert lo == expected_lo, (form, lo, expected_lo)
+        assert hi == (INF if expected_hi is None else expected_hi), (form, hi, expected_hi)
+        assert lo <= form @ x <= hi
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_integer_ranges_agree_with_scipys_milp(case):
+    check(*case)
+
+
+@pytest.fixture
+def box_calls(monkeypatch) -> list[bool]:
+    """What each box search of ``ranges.Component`` returned."""
+    calls: list[bool] = []
+    original = ranges.Component._box_point
+
+    def box_point(self, *args):
+        calls.append(original(self, *args))
+        return calls[-1]
+
+    monkeypatch.setattr(ranges.Component, "_box_point", box_point)
+    return calls
+
+
+def test_a_fractional_lp_bound_is_settled_by_a_point_in_the_box(box_calls):
+    # Found by a random search: the LP bounds of the hidden forms are fractional, and an
+    # integer point next to the LP optimum reaches them rounded inwards.
+    x = np.array([2, 3, 0, 2, 3, 0, 0], dtype=float)
+    published = np.array([[1, 0, 1, 0, 1, 1, 1], [0, 0, 1, 1, 0, 1, 0], [1, 0, 0, 0, 1, 1, 1],
+                          [0, 1, 1, 1, 1, 0, 1], [1, 0, 0, 1, 0, 0, 0]], dtype=float)
+    hidden = np.array([[0, 1, 0, 1, 1, 1, 0], [0, 0, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0, 0]],
+                      dtype=float)
+    check(x, published, hidden)
+    assert True in box_calls
+
+
+def test_when_the_box_holds_no_point_reaching_the_bound_the_whole_mip_settles_it(
+        monkeypatch, box_calls):
+    # A box of width 0 around a fractional optimum holds no integer point at all: the MIP
+    # over the component must give the exact bound, as before the box existed.
+    monkeypatch.setattr(ranges, "BOX", -1)
+    x = np.array([2, 3, 0, 2, 3, 0, 0], dtype=float)
+    published = np.array([[1, 0, 1, 0, 1, 1, 1], [0, 0, 1, 1, 0, 1, 0], [1, 0, 0, 0, 1, 1, 1],
+                          [0, 1, 1, 1, 1, 0, 1], [1, 0, 0, 1, 0, 0, 0]], dtype=float)
+    hidden = np.array([[0, 1, 0, 1, 1, 1, 0], [0, 0, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0, 0]],
+                      dtype=float)
+    check(x, published, hidden)
+    assert box_calls and True not in box_calls
