@@ -83,27 +83,51 @@ def box_calls(monkeypatch) -> list[bool]:
     return calls
 
 
+# Found by a random search: the LP bounds of the hidden forms are fractional, and an integer
+# point next to the LP optimum reaches them rounded inwards.
+FRACTIONAL = (np.array([2, 3, 0, 2, 3, 0, 0], dtype=float),
+              np.array([[1, 0, 1, 0, 1, 1, 1], [0, 0, 1, 1, 0, 1, 0], [1, 0, 0, 0, 1, 1, 1],
+                        [0, 1, 1, 1, 1, 0, 1], [1, 0, 0, 1, 0, 0, 0]], dtype=float),
+              np.array([[0, 1, 0, 1, 1, 1, 0], [0, 0, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0, 0]],
+                       dtype=float))
+
+
 def test_a_fractional_lp_bound_is_settled_by_a_point_in_the_box(box_calls):
-    # Found by a random search: the LP bounds of the hidden forms are fractional, and an
-    # integer point next to the LP optimum reaches them rounded inwards.
-    x = np.array([2, 3, 0, 2, 3, 0, 0], dtype=float)
-    published = np.array([[1, 0, 1, 0, 1, 1, 1], [0, 0, 1, 1, 0, 1, 0], [1, 0, 0, 0, 1, 1, 1],
-                          [0, 1, 1, 1, 1, 0, 1], [1, 0, 0, 1, 0, 0, 0]], dtype=float)
-    hidden = np.array([[0, 1, 0, 1, 1, 1, 0], [0, 0, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0, 0]],
-                      dtype=float)
-    check(x, published, hidden)
+    check(*FRACTIONAL)
     assert True in box_calls
 
 
 def test_when_the_box_holds_no_point_reaching_the_bound_the_whole_mip_settles_it(
         monkeypatch, box_calls):
-    # A box of width 0 around a fractional optimum holds no integer point at all: the MIP
-    # over the component must give the exact bound, as before the box existed.
-    monkeypatch.setattr(ranges, "BOX", -1)
-    x = np.array([2, 3, 0, 2, 3, 0, 0], dtype=float)
-    published = np.array([[1, 0, 1, 0, 1, 1, 1], [0, 0, 1, 1, 0, 1, 0], [1, 0, 0, 0, 1, 1, 1],
-                          [0, 1, 1, 1, 1, 0, 1], [1, 0, 0, 1, 0, 0, 0]], dtype=float)
-    hidden = np.array([[0, 1, 0, 1, 1, 1, 0], [0, 0, 1, 0, 1, 0, 0], [0, 0, 0, 1, 1, 0, 0]],
-                      dtype=float)
-    check(x, published, hidden)
+    # No point near the LP optimum: the MIP over the component must give the exact bound,
+    # as before the box search existed.
+    monkeypatch.setattr(ranges, "box_search", lambda *args: None)
+    check(*FRACTIONAL)
     assert box_calls and True not in box_calls
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.booleans(), st.booleans())
+def test_box_search_finds_only_points_of_the_whole_programme(case, seeded, maximise):
+    """``box_search`` restricted to the LP's and the seed's columns (the others fixed at 0)
+    returns a non-negative integer point of the whole programme, never one beyond scipy's
+    integer optimum, and with a seed always one (the seed itself is in its box)."""
+    from scipy.optimize import linprog
+
+    x, published, hidden = case
+    values, form, sense = published @ x, hidden[0], -1.0 if maximise else 1.0
+    lp = linprog(sense * form, A_eq=published, b_eq=values, bounds=(0, None), method="highs")
+    if lp.status != 0:  # unbounded maximum: the box search is not asked
+        return
+    local = np.flatnonzero(form)
+    target = sense * (np.floor(-lp.fun + 1e-6) if maximise else np.ceil(lp.fun - 1e-6))
+    point = ranges.box_search(sp.csr_matrix(published), lp.x, values, values, local,
+                              np.full(len(local), sense), target, x if seeded else None)
+    if seeded:
+        assert point is not None
+    if point is None:
+        return
+    assert np.array_equal(point, np.round(point)) and (point >= 0).all()
+    assert np.allclose(published @ point, values)
+    low, high = scipy_range(published, values, form)
+    assert low <= form @ point and (high is None or form @ point <= high)

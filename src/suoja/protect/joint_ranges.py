@@ -3,11 +3,12 @@ figures that link an exposed quantity to the rest of the release.
 
 Each connected component of the programme is one HiGHS LP (warm-started: only the
 objective changes); a bound is integer-exact when the LP optimum is integral or a kept
-integer point reaches the LP bound rounded inwards. Otherwise a small MIP in a box of
-``BOX`` around the LP optimum looks for an integer point that reaches it (a neighbourhood
-search, the idea of RENS: Berthold, "RENS: the optimal rounding", Math. Prog. Comp.
-2014); only when there is none does the MIP over the whole component settle the bound
-(on a work limit its incumbent gives a narrower, stricter range).
+integer point reaches the LP bound rounded inwards. Otherwise a small MIP near the LP
+optimum looks for an integer point that reaches it (``suoja.protect.ranges.box_search``:
+first over the columns where the LP optimum or a kept integer point is positive, then in a
+box around the LP optimum); only when there is none does the MIP over the whole
+component settle the bound (on a work limit its incumbent gives a narrower, stricter
+range).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from suoja.protect.highs import (
     solution,
 )
 from suoja.protect.joint import AUX, JointModel
-from suoja.protect.ranges import BOX, BOX_NODES, InconsistentError
+from suoja.protect.ranges import InconsistentError, box_search
 
 TOL = 1e-6
 MIP_SECONDS = 600.0
@@ -44,7 +45,6 @@ At the limit the best integer point found bounds the range: narrower, a stricter
 verdict, never a laxer one."""
 POOL_SIZE = 512
 """Integer points kept per component to settle bounds without a MIP."""
-# BOX and BOX_NODES: the box around the LP optimum, as in ``suoja.protect.ranges``.
 
 
 class JointAttacker:
@@ -166,25 +166,24 @@ class JointAttacker:
 
     def _box_point(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float,
                    target: float) -> bool:
-        """Look for an integer point with ``sense * coef @ x <= sense * target`` within
-        ``BOX`` of the LP optimum (re-solved for this objective); keep it in the pool.
+        """Look for an integer point with ``sense * coef @ x <= sense * target`` near the
+        LP optimum (re-solved for this objective; ``ranges.box_search``, seeded with the
+        kept point best for this objective); keep it in the pool.
 
         Returns whether one was found: the LP bound rounded inwards (``target``) is then
         the integer optimum, since no integer point lies beyond the LP bound.
         """
         self._solve(lab, local, coef, sense, integer=False)
         highs, _cols, rows, sub = self._component(lab)
-        x = solution(highs)
-        box = new_highs(presolve=True)
-        box.setOptionValue("mip_max_nodes", BOX_NODES)
-        pass_model(box, sub, np.maximum(np.floor(x + TOL) - BOX, 0), np.ceil(x - TOL) + BOX,
-                   self.joint.lower[rows], self.joint.upper[rows], integer=True)
-        set_costs(box, local, sense * coef)
-        box.run()
-        if outcome(box) not in ("optimal", "limit") or not has_incumbent(box):
-            return False
-        point = np.round(solution(box))
         pool = self._pool.setdefault(lab, [])
+        seed = None
+        if pool:
+            values = np.stack(pool)[:, local] @ coef
+            seed = pool[int(values.argmin() if sense > 0 else values.argmax())]
+        point = box_search(sub, solution(highs), self.joint.lower[rows], self.joint.upper[rows],
+                           local, sense * coef, sense * target, seed)
+        if point is None:
+            return False
         if len(pool) < POOL_SIZE:
             pool.append(point)
         return bool(sense * (coef @ point[local]) <= sense * target + TOL)
