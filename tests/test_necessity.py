@@ -140,3 +140,25 @@ def test_unpick_keeps_hidden_what_a_solver_limit_leaves_unproven(embedded_releas
     monkeypatch.undo()
     assert necessity.unpick(check.tables, check.log, check.year, check.catalogue,
                             check.policy, check.earlier_views, max_full_checks=0) == []
+
+
+def test_the_span_update_exposes_what_the_rebuilt_pattern_exposes(embedded_release) -> None:
+    """``Pattern.exposed_by`` (the base span updated by one row, no rebuild) against the
+    pattern rebuilt from the tables with the cell published: for every secondary of the
+    embedded release, the cells it finds exposed are exactly those the rebuilt pattern's
+    elimination finds (rank and singleton rank), so unpick's shortcut neither hides more
+    nor less than the whole check would."""
+    from suoja.protect.necessity import UnhideCheck
+
+    check = UnhideCheck.from_folder(embedded_release.target)
+    base_pairs = set(check.base.singleton_exact())
+    decided = 0
+    for cell in check.secondaries():
+        fast = check.base.exposed_by(cell)
+        rebuilt = check.pattern(check.published(cell))
+        slow = {(None, h) for h in rebuilt.exact() if check.base.residual(h)} | \
+            {pair for pair in rebuilt.singleton_exact() if pair not in base_pairs}
+        assert (fast is None) == (not slow), (cell, fast, slow)
+        assert fast is None or fast in slow, (cell, fast, slow)
+        decided += fast is not None
+    assert decided > 0

@@ -95,6 +95,7 @@ class Pattern:
         pooled code's count in its reference table; they fail when known to be small."""
         self._elim: _Elimination | None = None
         self._residual: dict[Cell, dict[int, int]] = {}
+        self._exposed: set[tuple[Cell, Cell]] | None = None
 
     @property
     def elim(self) -> _Elimination:
@@ -161,6 +162,52 @@ class Pattern:
                 if r_h and _parallel(r_h, r_s):
                     found.append((s, h))
         return found
+
+    def exposed_by(self, cell: Cell) -> tuple[Cell | None, Cell] | None:
+        """A hidden cell that publishing ``cell`` alone (at its true value) makes exactly
+        computable, without building the pattern again: ``(None, h)`` when the published
+        equalities then determine ``h``, ``(s, h)`` when the unit alone in singleton ``s``
+        could then compute ``h`` (a pair this pattern does not already expose). None when
+        neither follows from the equalities (the derived cells, which need a value, and a
+        published 0, which fixes each of its variables, are left to the whole pattern).
+
+        Adding ``cell``'s row to the span changes each residual by a multiple of
+        ``cell``'s own residual ``r``: the one that clears a pivot variable ``p`` of ``r``
+        (residuals are zero on the span's pivots, so the result is the unique
+        representative zero on the new pivots too). A cell this finds exposed is exposed
+        by the whole pattern as well: the span only grows when the pattern is rebuilt.
+        """
+        r_c = self.residual(cell) if cell in self.rows else {}
+        if not r_c:
+            return None
+        pivot = min(r_c)
+        inverse = pow(r_c[pivot], PRIME - 2, PRIME)
+
+        def after(other: Cell) -> dict[int, int]:
+            r = self.residual(other)
+            if pivot not in r:
+                return r
+            k = r[pivot] * inverse % PRIME
+            out = {v: (r.get(v, 0) - k * r_c.get(v, 0)) % PRIME for v in r.keys() | r_c.keys()}
+            return {v: a for v, a in out.items() if a}
+
+        hidden = sorted(h for h in self.rows if h != cell)
+        residuals = {h: after(h) for h in hidden}
+        for h in hidden:
+            if self.residual(h) and not residuals[h]:
+                return None, h
+        if self._exposed is None:
+            self._exposed = set(self.singleton_exact())
+        for s in (s for s in self.singletons() if s != cell):
+            r_s = residuals[s]
+            if not r_s:
+                continue
+            for h in hidden:
+                if h == s or (s, h) in self._exposed or self.exempt(s, h)[0]:
+                    continue
+                if residuals[h] and _parallel(residuals[h], r_s):
+                    return s, h
+        return None
 
     def singleton_range(self, s: Cell, h: Cell, attacker: JointAttacker) -> tuple[bool, float,
                                                                                    float]:
