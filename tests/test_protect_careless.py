@@ -137,3 +137,24 @@ def test_broken_csv_structure_is_refused_by_row(tmp_path: Path) -> None:
     table = _write(tmp_path / "r.csv", ["region,count", "A,7,1", "B,9"])
     err = _refused([str(table)], tmp_path / "o")
     assert "row 2 has 3 field(s), the header has 2" in err and "truncate" not in err
+
+
+def test_a_spreadsheets_nameless_empty_columns_are_left_out(tmp_path: Path) -> None:
+    """Excel writes ``a;b;;`` when empty columns beside the table were ever formatted: the
+    table is read without them, the same as without the separators; a value in such a
+    column is refused naming its row."""
+    plain = _write(tmp_path / "plain.csv", ["region;sex;count", "A;F;3", "A;M;12", "B;F;7",
+                                            "B;M;1", "C;F;9", "C;M;20"])
+    trailing = _write(tmp_path / "trailing.csv",
+                      ["region;sex;count;;;", "A;F;3;;;", "A;M;12;;;", "B;F;7;;;", "B;M;1;;;",
+                       "C;F;9;;;", "C;M;20;;;", ";;;;;"])
+    expected = _protected([str(plain)], tmp_path / "out1")
+    assert _protected([str(trailing)], tmp_path / "out2").equals(expected)
+    stray = _write(tmp_path / "stray.csv", ["region;sex;count;;", "A;F;3;;", "A;M;12;x;"])
+    assert "row 3: a value stands in a column with no name" in \
+        _refused([str(stray)], tmp_path / "out3")
+
+
+def test_a_header_without_rows_is_refused_as_such(tmp_path: Path) -> None:
+    table = _write(tmp_path / "t.csv", ["region,sex,count"])
+    assert "t.csv: the table has a header but no rows" in _refused([str(table)], tmp_path / "o")

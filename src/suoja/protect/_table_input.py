@@ -229,6 +229,9 @@ def read_table(path: Path, *, count: str, dims: str | None, hierarchies: dict[st
     """
     frame = _load(path)
     names = _columns(path, frame, count, dims)
+    if not frame.height:
+        raise UsageError(f"{path}: the table has a header but no rows (rule: a header row, "
+                         "then one row per cell)")
     strange = [d for d in hierarchies if d not in names]
     if strange:
         raise UsageError(f"--hierarchy {strange[0]}=...: {strange[0]!r} is not a dimension "

@@ -159,6 +159,7 @@ def read_text_csv(data: bytes) -> pl.DataFrame:
         StructureError: A row is malformed, ragged, or the header repeats a column.
     """
     sep = separator(data)
+    data = _name_blank_columns(data, sep)
     if b'"' in data:
         _check_quoted(data.decode("utf-8"), sep)
     else:
@@ -178,9 +179,35 @@ def read_text_csv(data: bytes) -> pl.DataFrame:
     return _without_trailing_blanks(frame)
 
 
+BLANK = "\x00blank"
+"""Stand-in name of a nameless column at the end of the header (``_name_blank_columns``)."""
+
+
+def _name_blank_columns(data: bytes, sep: str) -> bytes:
+    """``data`` with the nameless columns at the end of an unquoted header named apart
+    (``BLANK`` and a number): a spreadsheet writes ``a;b;;`` when empty columns beside the
+    table were ever formatted, and the names would otherwise clash."""
+    header, newline, rest = data.partition(b"\n")
+    cr = header.endswith(b"\r")
+    fields = header.removesuffix(b"\r").split(sep.encode())
+    blank = 0
+    while blank < len(fields) - 1 and not fields[-1 - blank].strip():
+        blank += 1
+    if blank < 2 or b'"' in header:
+        return data
+    named = fields[:-blank] + [f"{BLANK}{i}".encode() for i in range(blank)]
+    return sep.encode().join(named) + (b"\r" if cr else b"") + newline + rest
+
+
 def _without_trailing_blanks(frame: pl.DataFrame) -> pl.DataFrame:
-    if "" in frame.columns and frame[""].fill_null("").str.strip_chars().eq("").all():
-        frame = frame.drop("")
+    for name in [c for c in frame.columns if c == "" or c.startswith(BLANK)]:
+        if frame[name].fill_null("").str.strip_chars().eq("").all():
+            frame = frame.drop(name)
+        elif name.startswith(BLANK):
+            row = frame.with_row_index("__row", offset=2).filter(
+                pl.col(name).fill_null("").str.strip_chars() != "")["__row"][0]
+            raise StructureError([f"row {row}: a value stands in a column with no name "
+                                  "(rule: every column of values has a name in row 1)"])
     if not frame.width or not frame.height:
         return frame
     empty = pl.all_horizontal(pl.col(c).fill_null("").str.strip_chars() == ""
