@@ -130,3 +130,41 @@ def test_verdicts_with_a_judge_match_the_exact_range(needed):
     exact = scipy_range(a, lower, upper, np.ones(6))
     found = attacker(a, lower, upper).range(sp.csr_matrix(np.ones(6)), judge)
     assert judge(*found) == judge(*exact)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programmes(), st.integers(0, 8), st.integers(0, 3))
+def test_attackers_sharing_integer_points_keep_exact_ranges(case, fixed, value):
+    """Attackers over one programme share their integer points (``store``), as the
+    singleton attacks on one pattern do, each with one more row fixing a cell. A shared
+    point that breaks the new row must not be used: every range (and every verdict with a
+    judge) still equals scipy's over the programme with that row."""
+    a, lower, upper, target = case
+    store: dict = {}
+    first = jr.JointAttacker(SimpleNamespace(matrix=sp.csr_matrix(a), lower=lower,
+                                             upper=upper, n_vars=a.shape[1]), store=store)
+    first.range(sp.csr_matrix(target))
+    first.range(sp.csr_matrix(np.ones(a.shape[1])))
+    row = np.zeros(a.shape[1])
+    support = np.flatnonzero(target)
+    row[support[fixed % len(support)]] = 1.0  # a cell of the target fixed at ``value``
+    more = np.vstack([a, row])
+    low_row, up_row = np.r_[lower, float(value)], np.r_[upper, float(value)]
+    try:
+        low, high = integer_range(more, low_row, up_row, target)
+    except AssertionError:  # no integer point has the cell at that value
+        return
+    second = jr.JointAttacker(SimpleNamespace(matrix=sp.csr_matrix(more), lower=low_row,
+                                              upper=up_row, n_vars=a.shape[1]), store=store)
+    assert second.range(sp.csr_matrix(target)) == (low, INF if high is None else high)
+
+    if high is None:
+        return
+
+    def judge(lo: float, hi: float) -> bool:
+        # Fails on the true range: passes only on a range wider than the outsider's.
+        return lo < low or hi > high
+
+    third = jr.JointAttacker(SimpleNamespace(matrix=sp.csr_matrix(more), lower=low_row,
+                                             upper=up_row, n_vars=a.shape[1]), store=store)
+    assert not judge(*third.range(sp.csr_matrix(target), judge))

@@ -50,8 +50,14 @@ POOL_SIZE = 512
 class JointAttacker:
     """Integer ranges of linear forms over the joint programme, component by component."""
 
-    def __init__(self, joint: JointModel, time_limit: float = 20.0) -> None:
+    def __init__(self, joint: JointModel, time_limit: float = 20.0,
+                 store: dict[bytes, list[np.ndarray]] | None = None) -> None:
+        """``store`` (optional, shared between attackers over the same variables, such as
+        the singleton attacks on one pattern, each with one more row): integer points by
+        the columns of their component. Each component starts its pool with the stored
+        points that satisfy its own rows, and adds the points it finds."""
         self.joint = joint
+        self._store = store
         self.time_limit = time_limit
         m = joint.matrix
         n, r = joint.n_vars, m.shape[0]
@@ -83,7 +89,26 @@ class JointAttacker:
             pass_model(highs, sub, np.zeros(len(cols)), np.full(len(cols), INF),
                        self.joint.lower[rows], self.joint.upper[rows])
             self._lp[lab] = (highs, cols, rows, sub)
+            if self._store is not None:
+                lower, upper = self.joint.lower[rows] - TOL, self.joint.upper[rows] + TOL
+                pool = self._pool.setdefault(lab, [])
+                for point in self._store.get(cols.tobytes(), []):
+                    if len(pool) >= POOL_SIZE:
+                        break
+                    sums = sub @ point
+                    if ((sums >= lower) & (sums <= upper)).all():
+                        pool.append(point)
         return self._lp[lab]
+
+    def _keep(self, lab: int, point: np.ndarray) -> None:
+        """Keep an integer point of component ``lab`` (and share it through the store)."""
+        pool = self._pool.setdefault(lab, [])
+        if len(pool) < POOL_SIZE:
+            pool.append(point)
+        if self._store is not None:
+            shared = self._store.setdefault(self._component(lab)[1].tobytes(), [])
+            if len(shared) < POOL_SIZE:
+                shared.append(point)
 
     def _solve(self, lab: int, local: np.ndarray, coef: np.ndarray, sense: float,
                integer: bool) -> tuple[str, float]:
@@ -119,9 +144,7 @@ class JointAttacker:
             x = solution(highs)
             if not integer and not is_integral(x):
                 return "fractional", float(coef @ x[local])
-            pool = self._pool.setdefault(lab, [])
-            if len(pool) < POOL_SIZE:
-                pool.append(np.round(x))
+            self._keep(lab, np.round(x))
             return status, float(coef @ x[local])
         if status == "limit" and integer and self._pool.get(lab):
             # No integer point of its own within the limit: the best of those already
@@ -184,8 +207,7 @@ class JointAttacker:
                            local, sense * coef, sense * target, seed)
         if point is None:
             return False
-        if len(pool) < POOL_SIZE:
-            pool.append(point)
+        self._keep(lab, point)
         return bool(sense * (coef @ point[local]) <= sense * target + TOL)
 
     def _parts(self, row: sp.csr_matrix):

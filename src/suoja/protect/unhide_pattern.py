@@ -96,6 +96,9 @@ class Pattern:
         self._elim: _Elimination | None = None
         self._residual: dict[Cell, dict[int, int]] = {}
         self._exposed: set[tuple[Cell, Cell]] | None = None
+        self.points: dict[bytes, list[np.ndarray]] = {}
+        """Integer points of the pattern's programme found so far, shared by its attackers
+        (``JointAttacker``'s ``store``)."""
 
     @property
     def elim(self) -> _Elimination:
@@ -142,7 +145,8 @@ class Pattern:
         for c in sorted(self.derived):
             if self.residual(c) or (c in base.derived and not base.residual(c)):
                 continue
-            attacker = attacker or JointAttacker(self.joint, self.rules.time_limit)
+            attacker = attacker or JointAttacker(self.joint, self.rules.time_limit,
+                                                 self.points)
             lo, hi = attacker.range(self.derived[c])
             if lo == hi and 1 <= lo < self.rules.threshold:
                 found.append((c, int(lo)))
@@ -228,4 +232,4 @@ class Pattern:
                         lower=np.append(j.lower, 1.0), upper=np.append(j.upper, 1.0),
                         row_facts=[*j.row_facts, "singleton"],
                         row_terms=[*j.row_terms, []])
-        return JointAttacker(joint, self.rules.time_limit)
+        return JointAttacker(joint, self.rules.time_limit, self.points)
