@@ -162,3 +162,50 @@ def test_the_span_update_exposes_what_the_rebuilt_pattern_exposes(embedded_relea
         assert fast is None or fast in slow, (cell, fast, slow)
         decided += fast is not None
     assert decided > 0
+
+
+def _swap_secondary(release: Path, root: Path, table: str, dim: str, publish: str,
+                    hide: list[str]) -> Path:
+    """A copy of ``release`` (earlier years beside it) where the secondary ``publish`` of
+    ``table`` is published at its true value and the published cells ``hide`` are hidden
+    instead, logged as secondary suppressions."""
+    copy = _over_hidden(release, root, table, {dim: hide[0]})[0]
+    path = copy / "open" / f"{table}.csv"
+    log_path = copy / "restricted" / "suppression_log.csv"
+    log = _log(copy)
+    value = int(log.filter(pl.col("table") == table, pl.col("cell") == f"{dim}={publish}")
+                ["original"][0])
+    frame = pl.read_csv(path, infer_schema_length=0)
+    extra = frame.filter(pl.col(dim).is_in(hide[1:]))
+    frame = frame.with_columns(
+        pl.when(pl.col(dim) == publish).then(pl.lit(str(value)))
+        .when(pl.col(dim).is_in(hide[1:])).then(None).otherwise(pl.col("value")).alias("value"),
+        pl.when(pl.col(dim) == publish).then(None)
+        .when(pl.col(dim).is_in(hide[1:])).then(pl.lit("C")).otherwise(pl.col("status"))
+        .alias("status"))
+    frame.write_csv(path)
+    log = log.filter((pl.col("table") != table) | (pl.col("cell") != f"{dim}={publish}"))
+    rows = [{"table": table, "cell": f"{dim}={code}", "original": int(v), "published": None,
+             "rule": "secondary", "reason": "hidden by hand"}
+            for code, v in extra.select(dim, "value").iter_rows()]
+    pl.concat([log, pl.DataFrame(rows, schema=log.schema)]).write_csv(log_path)
+    return copy
+
+
+def test_priorities_decide_which_of_two_alternative_secondaries_is_published(
+        embedded_release, tmp_path: Path) -> None:
+    """Two hidden cells each protect the one small cell of clients_ended on their own: only
+    one of them can be published, the first tried. Without priorities that is the one with
+    the most persons (NO_NEED, 98); a never-hide flag on the other (LEFT_COUNTRY, 61) makes
+    unpick publish that one instead, the order the catalogue's priorities ask for."""
+    from suoja.protect.necessity import UnhideCheck, unpick
+
+    copy = _swap_secondary(embedded_release.target, tmp_path, "clients_ended", "end_reason",
+                           "OWN_WISH", ["NO_NEED", "LEFT_COUNTRY"])
+    check = UnhideCheck.from_folder(copy)
+    args = (check.tables, check.log, check.year, check.catalogue, check.policy,
+            check.earlier_views)
+    assert unpick(*args) == [("clients_ended", "end_reason=NO_NEED")]
+    priority = pl.DataFrame({"table": ["clients_ended"], "key": ["end_reason=LEFT_COUNTRY"],
+                             "weight": [1.0], "never_hide": [True]})
+    assert unpick(*args, priority) == [("clients_ended", "end_reason=LEFT_COUNTRY")]
