@@ -158,3 +158,23 @@ def test_a_spreadsheets_nameless_empty_columns_are_left_out(tmp_path: Path) -> N
 def test_a_header_without_rows_is_refused_as_such(tmp_path: Path) -> None:
     table = _write(tmp_path / "t.csv", ["region,sex,count"])
     assert "t.csv: the table has a header but no rows" in _refused([str(table)], tmp_path / "o")
+
+
+def test_a_hierarchy_file_is_read_as_the_tables_are(tmp_path: Path) -> None:
+    """A ``code,parent`` file saved by a comma-decimal spreadsheet (semicolons) gives the
+    same protection as with commas; one that is not UTF-8 is refused naming the byte, and
+    a broken one names its file once."""
+    table = _write(tmp_path / "t.csv", ["region,sex,count", "A1,F,3", "A1,M,12", "A2,F,7",
+                                        "A2,M,9", "B1,F,9", "B1,M,20"])
+    comma = _write(tmp_path / "h.csv", ["code,parent", "A1,A", "A2,A", "B1,B"])
+    semi = _write(tmp_path / "s.csv", ["code;parent", "A1;A", "A2;A", "B1;B"])
+    expected = _protected([str(table), "--hierarchy", f"region={comma}"], tmp_path / "o1")
+    assert _protected([str(table), "--hierarchy", f"region={semi}"], tmp_path / "o2") \
+        .equals(expected)
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(b"code,parent\nA1,A\nA2,\xe4\nB1,B\n")
+    err = _refused([str(table), "--hierarchy", f"region={latin}"], tmp_path / "o3")
+    assert "byte 0xe4 is not UTF-8" in err
+    twice = _write(tmp_path / "d.csv", ["code,parent", "A1,A", "A1,B", "A2,A", "B1,B"])
+    err = _refused([str(table), "--hierarchy", f"region={twice}"], tmp_path / "o4")
+    assert "line 3: code 'A1' is listed twice" in err and err.count("d.csv") == 1

@@ -53,8 +53,12 @@ def _hierarchies(specs: list[str]) -> dict[str, Hierarchy]:
         try:
             parents = read_hrc(path) if path.suffix.lower() == ".hrc" \
                 else read_code_parent_csv(path)
-        except (ValueError, UnicodeDecodeError) as e:
-            raise UsageError(f"{path}: {e}") from None
+        except UnicodeDecodeError as e:  # before ValueError, its base class
+            raise UsageError(f"{path}: byte {e.object[e.start]:#04x} is not UTF-8 (rule: the "
+                             "hierarchy file is UTF-8; save it as UTF-8)") from None
+        except ValueError as e:
+            raise UsageError(str(e) if str(e).startswith(str(path)) else f"{path}: {e}") \
+                from None
         result[dim] = Hierarchy(path, parents)
     return result
 

@@ -27,13 +27,18 @@ slice it appears in) to count as a total: by chance that is rare even in small t
 def read_code_parent_csv(path: str | Path) -> dict[str, str]:
     """Read a hierarchy from a CSV file with the columns ``code,parent``.
 
-    An empty parent (or ``_T``) makes the code a top-level code.
+    An empty parent (or ``_T``) makes the code a top-level code. The separator is a comma,
+    or a semicolon or tab when the header holds no comma (a spreadsheet's export in a
+    comma-decimal locale), as for the tables (``suoja.register._csv.separator``).
 
     Raises:
         ValueError: The columns are missing or a code is listed twice.
     """
+    from suoja.register._csv import separator
+
     with Path(path).open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
+        reader = csv.DictReader(f, delimiter=separator(Path(path).read_bytes()
+                                                       .removeprefix(b"\xef\xbb\xbf")))
         if not reader.fieldnames or {"code", "parent"} - set(reader.fieldnames):
             raise ValueError(f"{path}: the columns code and parent are needed")
         parents: dict[str, str] = {}
