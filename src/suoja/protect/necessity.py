@@ -95,6 +95,7 @@ class UnhideCheck:
         self.values: dict[Cell, int] = {(t, k): int(v) for t, k, v in
                                         cells.select("table", "cell", "original").iter_rows()}
         self.base = self.pattern(self.tables)
+        self._last: tuple[Cell, Pattern] | None = None
         self._base_audit: set[tuple] | None = None
         self._base_singleton: dict[tuple[Cell, Cell], bool] = {}
 
@@ -132,6 +133,7 @@ class UnhideCheck:
         self.base = self.pattern(self.tables)
         self._base_audit = None
         self._base_singleton = {}
+        self._last = None
 
     def pattern(self, tables: Mapping[str, pl.DataFrame]) -> Pattern:
         """The outsider's view of ``tables`` as published, the earlier releases with it."""
@@ -211,7 +213,14 @@ class UnhideCheck:
         """
         if self.base.exposed_by(cell) is not None:
             return True
-        return next(self._exact_failures(self.pattern(self.published(cell))), None) is not None
+        return next(self._exact_failures(self._with(cell)), None) is not None
+
+    def _with(self, cell: Cell) -> Pattern:
+        """The pattern with ``cell`` published; the last one is kept (unpick asks
+        ``fails_exactly`` and then ``judge`` of the same cell)."""
+        if self._last is None or self._last[0] != cell:
+            self._last = (cell, self.pattern(self.published(cell)))
+        return self._last[1]
 
     def _exact_failures(self, pattern: Pattern) -> Iterator[Outcome]:
         yield from self._rank(pattern)
@@ -224,7 +233,7 @@ class UnhideCheck:
                 break
 
     def _failures(self, cell: Cell) -> Iterator[Outcome]:
-        pattern = self.pattern(self.published(cell))
+        pattern = self._with(cell)
         yield from self._exact_failures(pattern)
         found = audit_views(pattern.views, self.catalogue, self.policy, self.year, exact=False)
         failed = found.filter(~pl.col("ok"))
