@@ -433,10 +433,10 @@ def test_duckdb_spills_into_the_named_folder_made_owner_only(tmp_path, monkeypat
 
 @pytest.fixture(scope="module")
 def synth_releases(spark, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """2025 of a ``suoja synth --scale`` register (1 000 persons) published three ways: by
+    """2025 of a ``suoja synth --scale`` register (400 persons) published three ways: by
     Polars from CSV files, by DuckDB from partitioned Parquet, and from a cube folder that
     Spark made from the same Parquet parts."""
-    frames = scaled_register(1000, seed=11)
+    frames = scaled_register(400, seed=11)
     root = tmp_path_factory.mktemp("synth-releases")
     csv = root / "register-csv"
     write_register(frames, csv)
