@@ -66,8 +66,9 @@ def box_search(matrix: sp.csr_matrix, x: np.ndarray, row_lower: np.ndarray,
     """
     n = matrix.shape[1]
     point = None
-    if seed is not None:
-        free = np.flatnonzero((x > TOL) | (seed > 0.5))
+    free = np.flatnonzero((x > TOL) | (seed > 0.5)) if seed is not None else np.zeros(0)
+    if len(free):
+        assert seed is not None
         point = _box_mip(matrix[:, free], np.minimum(np.floor(x[free] + TOL), seed[free]),
                          np.maximum(np.ceil(x[free] - TOL), seed[free]), row_lower, row_upper,
                          free, local, costs, n)
