@@ -153,6 +153,9 @@ def test_a_spreadsheets_nameless_empty_columns_are_left_out(tmp_path: Path) -> N
     stray = _write(tmp_path / "stray.csv", ["region;sex;count;;", "A;F;3;;", "A;M;12;x;"])
     assert "row 3: a value stands in a column with no name" in \
         _refused([str(stray)], tmp_path / "out3")
+    one = _write(tmp_path / "one.csv", ["region,sex,count,", "A,F,3,", "A,M,12,x"])
+    assert "row 3: a value stands in a column with no name" in \
+        _refused([str(one)], tmp_path / "out4")
 
 
 def test_a_header_without_rows_is_refused_as_such(tmp_path: Path) -> None:

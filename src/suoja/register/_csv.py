@@ -186,14 +186,15 @@ BLANK = "\x00blank"
 def _name_blank_columns(data: bytes, sep: str) -> bytes:
     """``data`` with the nameless columns at the end of an unquoted header named apart
     (``BLANK`` and a number): a spreadsheet writes ``a;b;;`` when empty columns beside the
-    table were ever formatted, and the names would otherwise clash."""
+    table were ever formatted; the names would otherwise clash, and a value in one would
+    read as a dimension with no name."""
     header, newline, rest = data.partition(b"\n")
     cr = header.endswith(b"\r")
     fields = header.removesuffix(b"\r").split(sep.encode())
     blank = 0
     while blank < len(fields) - 1 and not fields[-1 - blank].strip():
         blank += 1
-    if blank < 2 or b'"' in header:
+    if not blank or b'"' in header:
         return data
     named = fields[:-blank] + [f"{BLANK}{i}".encode() for i in range(blank)]
     return sep.encode().join(named) + (b"\r" if cr else b"") + newline + rest
