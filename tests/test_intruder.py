@@ -38,29 +38,44 @@ def margin(cube: Counter, dims: list[str], fixed: dict[str, set[str]]) -> int:
                if all(cell[dims.index(d)] in a for d, a in fixed.items()))
 
 
-def shown_codes(cube: Counter, dims: dict[str, list[str]], tables, pooling) -> dict[str, list[str]]:
-    """The publication rule: a pooled dimension shows the codes with >= T in its reference table."""
+def rule_tables(tables, d: str) -> list[tuple]:
+    """The tables that list a pooled dimension's codes by their own counts: each table when
+    their slices nest (one where holds the other), else the widest table for all."""
+    with_d = [t for t in tables if d in t[1]]
+    items = [set(t[2].items()) for t in with_d]
+    if all(a <= b or b <= a for a in items for b in items):
+        return with_d
+    return [min(with_d, key=lambda t: len(t[2]))]
+
+
+def shown_codes(cube: Counter, dims: dict[str, list[str]], tables,
+                pooling) -> dict[tuple[str, str], list[str]]:
+    """The publication rule, per (table, dimension): a pooled dimension lists the codes with
+    at least T in the deciding table's slice (``rule_tables``)."""
     names, out = list(dims), {}
     for d, codes in dims.items():
-        ref = min((t for t in tables if d in t[1]), key=lambda t: len(t[2]), default=None)
-        if d in pooling and ref is not None:
-            where = {k: {v} for k, v in ref[2].items()}
-            out[d] = [c for c in codes if margin(cube, names, {**where, d: {c}}) >= T]
-        else:
-            out[d] = list(codes)
+        deciders = rule_tables(tables, d) if d in pooling else []
+        for t in (t for t in tables if d in t[1]):
+            decider = t if t in deciders else (deciders[0] if deciders else None)
+            if decider is None:
+                out[t[0], d] = list(codes)
+                continue
+            where = {k: {v} for k, v in decider[2].items()}
+            out[t[0], d] = [c for c in codes if margin(cube, names, {**where, d: {c}}) >= T]
     return out
 
 
 def table_cells(dims, tables, shown, pooling):
     """Every published cell as (table id, codes, fixed sets of finest codes)."""
     for tid, tdims, where in tables:
-        options = [[*shown[d], "_O", "_T"] if d in pooling else [*shown[d], "_T"] for d in tdims]
+        options = [[*shown[tid, d], "_O", "_T"] if d in pooling else [*shown[tid, d], "_T"]
+                   for d in tdims]
         for combo in itertools.product(*options):
             codes = dict(zip(tdims, combo, strict=True))
             fixed = {k: {v} for k, v in where.items()}
             for d, c in codes.items():
                 if c == "_O":
-                    fixed[d] = set(dims[d]) - set(shown[d])
+                    fixed[d] = set(dims[d]) - set(shown[tid, d])
                 elif c != "_T":
                     fixed[d] = {c}
             yield tid, codes, fixed
@@ -123,10 +138,11 @@ def brute_force(dims, cells, pooled_rule, iff=(), total_max=None):
 def pooled_rule(dims, tables, shown, pooling):
     rule = {"pooled": [], "shown": []}
     for d in pooling:
-        ref = min((t for t in tables if d in t[1]), key=lambda t: len(t[2]))
-        where = {k: {v} for k, v in ref[2].items()}
-        rule["pooled"] += [(ref[0], d, c, where) for c in dims[d] if c not in shown[d]]
-        rule["shown"] += [(d, c, where) for c in shown[d] if c != "_U"]
+        for ref in rule_tables(tables, d):
+            where = {k: {v} for k, v in ref[2].items()}
+            listed = shown[ref[0], d]
+            rule["pooled"] += [(ref[0], d, c, where) for c in dims[d] if c not in listed]
+            rule["shown"] += [(d, c, where) for c in listed if c != "_U"]
     return rule
 
 

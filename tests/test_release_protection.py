@@ -118,19 +118,20 @@ def test_two_tables_that_pass_alone_leak_by_differencing() -> None:
         derived = implicit_cells(public, CATALOGUE, "new_clients", cube.domains, "published")
         everything = pl.concat([public, derived.with_columns(pl.lit(None, pl.Int64)
                                                              .alias("published"))])
-        return judge_implicit(audit(everything, cube.domains, rules=rules), policy)
+        return judge_implicit(audit(everything, cube.domains, cube.hierarchies, rules=rules),
+                              policy)
 
     alone = [protect(cells.filter(pl.col("table") == t), cube.domains, cube.finest,
-                     rules=rules) for t in pair]
+                     cube.hierarchies, rules=rules) for t in pair]
     for one in alone:
-        assert audit(published_only(one), cube.domains, rules=rules)["ok"].all()
+        assert audit(published_only(one), cube.domains, cube.hierarchies, rules=rules)["ok"].all()
     leaked = audited(pl.concat(alone).filter(pl.col("table").is_in(pair)))
     assert not leaked.filter(pl.col("key") == "citizenship=FIN")["ok"].all()
 
     together = cells.filter(pl.col("table").is_in(pair))
     together = pl.concat([together, implicit_cells(together, CATALOGUE, "new_clients",
                                                    cube.domains, "value")])
-    joint = protect(together, cube.domains, cube.finest, rules=rules)
+    joint = protect(together, cube.domains, cube.finest, cube.hierarchies, rules=rules)
     assert audited(joint.filter(~pl.col("table").str.contains("[", literal=True)))["ok"].all()
 
 

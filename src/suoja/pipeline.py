@@ -135,6 +135,7 @@ def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Po
                                      pooled_groups(pooled[name].pooled))
             try:
                 protected_cells[name] = protect(cells, cube.domains, cube.finest,
+                                                cube.hierarchies,
                                                 rules=policy.suppression_rules(),
                                                 unit=population.units("en"),
                                                 structural=boxes, forced=forced.get(name),

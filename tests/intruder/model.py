@@ -148,9 +148,8 @@ class Intruder:
         coarse_ok = tables + [set(f["left"]) | set(f["right"]) for f in self._iffs(pop)]
         fine = []  # margins that need every pooled code on its own
         for d in self.universe:
-            ref = self.spec.reference_table(pop, d)
-            if ref is not None:
-                fine.append({d} | set(ref.where))
+            for t in self.spec.rule_tables(pop, d):
+                fine.append({d} | set(t.where))
         for f in self.spec.facts:
             if f["kind"] == "at_least" and pop in (f["population"], f["than"]):
                 fine.append(set(f["dimensions"]))
@@ -203,6 +202,13 @@ class Intruder:
         codes = self.cubes[year, pop].codes[dim]
         return [c for c in codes if c not in shown and c not in cube_only]
 
+    def pooled_in(self, year: int, table: Table, dim: str) -> list[str]:
+        """The codes one table counts in its ``_O``: every code it does not list."""
+        listed = {c.codes[dim] for c in self.releases[year].tables.get(table.id, [])}
+        cube_only = self.spec.cube_only(dim)
+        return [c for c in self.cubes[year, table.population].codes[dim]
+                if c not in listed and c not in cube_only]
+
     # --- what the publication says ------------------------------------------------------
 
     def fixed(self, year: int, table: Table, codes: dict[str, str]) -> dict[str, set[str]]:
@@ -210,7 +216,7 @@ class Intruder:
         for d in table.dims:
             c = codes[d]
             if c == OTHER and d in self.universe:
-                out[d] = set(self.pooled(year, table.population, d))
+                out[d] = set(self.pooled_in(year, table, d))
             elif c != TOTAL:
                 out[d] = {c}
         return out
@@ -226,16 +232,19 @@ class Intruder:
                     self.model.add(self.cell(year, self.table[tid], c.codes) == c.value)
         for pop in self.spec.populations:
             for dim in self.spec.populations[pop]:
-                ref = self.spec.reference_table(pop, dim)
-                if dim not in self.universe or ref is None or ref.id not in release.tables:
+                if dim not in self.universe:
                     continue
-                cube, where = self.cubes[year, pop], {d: {c} for d, c in ref.where.items()}
-                n_rest = self.universe[dim][1]
-                for code in self.pooled(year, pop, dim):
-                    cap = (t_min - 1) * (n_rest if code == REST else 1)
-                    self.model.add(cube.margin({**where, dim: {code}}) <= cap)
-                for code in self.shown(year, pop, dim) - {UNKNOWN}:
-                    self.model.add(cube.margin({**where, dim: {code}}) >= t_min)
+                for ref in self.spec.rule_tables(pop, dim):
+                    if ref.id not in release.tables:
+                        continue
+                    cube, where = self.cubes[year, pop], {d: {c} for d, c in ref.where.items()}
+                    n_rest = self.universe[dim][1]
+                    for code in self.pooled_in(year, ref, dim):
+                        cap = (t_min - 1) * (n_rest if code == REST else 1)
+                        self.model.add(cube.margin({**where, dim: {code}}) <= cap)
+                    listed = {c.codes[dim] for c in release.tables[ref.id]}
+                    for code in listed - {UNKNOWN, TOTAL, OTHER}:
+                        self.model.add(cube.margin({**where, dim: {code}}) >= t_min)
 
     # --- declared facts ---------------------------------------------------------------
 
@@ -306,14 +315,17 @@ class Intruder:
                         yield year, tid, cell_key(t, c.codes), "hidden", self.cell(year, t, c.codes)
             for pop in self.spec.populations:
                 for dim in self.spec.populations[pop]:
-                    ref = self.spec.reference_table(pop, dim)
-                    if dim not in self.universe or ref is None or ref.id not in release.tables:
+                    if dim not in self.universe:
                         continue
-                    cube, where = self.cubes[year, pop], {d: {c} for d, c in ref.where.items()}
-                    for code in self.pooled(year, pop, dim):
-                        if code != REST:
-                            expr = cube.margin({**where, dim: {code}})
-                            yield year, ref.id, f"{dim}={code}", "pooled", expr
+                    for ref in self.spec.rule_tables(pop, dim):
+                        if ref.id not in release.tables:
+                            continue
+                        cube = self.cubes[year, pop]
+                        where = {d: {c} for d, c in ref.where.items()}
+                        for code in self.pooled_in(year, ref, dim):
+                            if code != REST:
+                                expr = cube.margin({**where, dim: {code}})
+                                yield year, ref.id, f"{dim}={code}", "pooled", expr
             yield from self._complements(year)
 
     def _complements(self, year: int):

@@ -53,6 +53,18 @@ class Spec:
         with_dim = [t for t in self.tables_of(population) if dim in t.dims]
         return min(with_dim, key=lambda t: len(t.where)) if with_dim else None
 
+    def rule_tables(self, population: str, dim: str) -> list[Table]:
+        """The tables whose own counts decide what they pool (the methods note's rule): every
+        table with ``dim`` when their slices nest (any two: one's where holds the other's),
+        else the reference table alone."""
+        with_dim = [t for t in self.tables_of(population) if dim in t.dims]
+        items = [set(t.where.items()) for t in with_dim]
+        nested = all(a <= b or b <= a for a in items for b in items)
+        if nested:
+            return with_dim
+        ref = self.reference_table(population, dim)
+        return [ref] if ref else []
+
 
 @dataclass
 class Cell:

@@ -40,9 +40,10 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from suoja.codelists import OTHER, TOTAL, UNKNOWN
-from suoja.protect.pooling import reference_table
+from suoja.protect.pooling import per_table, reference_table
 from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease
 from suoja.tables.catalogue import TableSpec
+from suoja.tables.cubes import OTHER_OF
 
 NOT_CODES = (TOTAL, OTHER, UNKNOWN)
 RULE = "distinct"
@@ -92,7 +93,8 @@ def _truth(release: ProtectedRelease, counted: TableSpec) -> tuple[int, int]:
     """The distinct codes with units in ``counted``, and how many of them are listed."""
     dim = counted.dimensions[0]
     cells = release.restricted.cells[counted.population]
-    rows = cells.filter((pl.col("table") == counted.id) & ~pl.col(dim).is_in(NOT_CODES))
+    rows = cells.filter((pl.col("table") == counted.id) & ~pl.col(dim).is_in(NOT_CODES)
+                        & ~pl.col(dim).str.starts_with(OTHER + OTHER_OF))
     listed = rows.filter(pl.col("value") > 0).height
     log = release.restricted.log
     pooled = log.filter((pl.col("table") == counted.id) & (pl.col("rule") == "pooled")
@@ -107,7 +109,10 @@ def _outsider(release: ProtectedRelease, counted: TableSpec) -> Outsider:
     listed = table.filter(~pl.col(dim).is_in(NOT_CODES))
     catalogue = release.catalogue
     free = [s for s in catalogue.tables_of(counted.population) if dim in s.dimensions]
-    reference = dim in release.policy.pool and reference_table(free).id == counted.id
+    # A listed code is at least the threshold in the table that pools it by its own counts
+    # (every table where the slices nest, else the reference table): a hidden one is not 0.
+    reference = dim in release.policy.pool and (per_table(free)
+                                                or reference_table(free).id == counted.id)
     published = listed.filter(pl.col("value").is_not_null())
     known = published.filter(pl.col("value") > 0).height
     hidden = listed.height - published.height

@@ -20,8 +20,9 @@ TOTAL_NAMES = frozenset({"total", "totals", "totalt", "tot", "sum", "summa", "al
                          "overall"})
 """Names of a total in other tools and languages (compared in lower case)."""
 SUM_SLICES = 3
-"""Slices in which an unnamed code must be the sum of two or more others (and in every
-slice it appears in) to count as a total: by chance that is rare even in small tables."""
+"""Slices with different sums in which an unnamed code must be the sum of two or more
+others (and in every slice it appears in) to count as a total: by chance that is rare even
+in small tables (a table of repeated rows such as ``2, 1, 1`` is no evidence)."""
 
 
 def read_code_parent_csv(path: str | Path) -> dict[str, str]:
@@ -130,8 +131,9 @@ def disguised_totals(frame: pl.DataFrame, dims: Sequence[str], count: str,
 
     A code of ``dim`` is one when, in every slice of the other dimensions where it has a
     row, its count is the sum of the other codes' (twice the count is the slice's sum), and
-    ``SUM_SLICES`` such slices hold two or more other non-zero codes each (one is enough
-    when the code is called a total: ``TOTAL_NAMES``); ``_T`` and the hierarchy's parent
+    ``SUM_SLICES`` such slices, with different sums, hold two or more other non-zero codes
+    each (one is enough when the code is called a total: ``TOTAL_NAMES``); ``_T`` and the
+    hierarchy's parent
     codes are margins already. Tables written by other tools (tau-ARGUS, sdcTable,
     GaussSuppression, a spreadsheet's pivot table) call their totals ``Total`` or
     ``Yhteensa``: taken for a category, such a row would be summed into the margins again,
@@ -154,9 +156,10 @@ def disguised_totals(frame: pl.DataFrame, dims: Sequence[str], count: str,
                                 (pl.col("__nonzero") - (pl.col(count) > 0).cast(pl.UInt32)
                                  >= 2).alias("__wide")))
         verdict = joined.group_by(d).agg(pl.col("__sums").all(), pl.col("__wide").sum(),
-                                         pl.col("__row").min())
+                                         pl.col("__sum").filter(pl.col("__wide")).n_unique()
+                                         .alias("__distinct"), pl.col("__row").min())
         named = pl.col(d).str.to_lowercase().str.strip_chars().is_in(list(TOTAL_NAMES))
-        hit = pl.col("__sums") & ((pl.col("__wide") >= SUM_SLICES)
+        hit = pl.col("__sums") & ((pl.col("__distinct") >= SUM_SLICES)
                                   | ((pl.col("__wide") >= 1) & named))
         for row, code in verdict.filter(hit).sort("__row").select("__row", d).iter_rows():
             found.append((row, d, code))

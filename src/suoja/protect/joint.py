@@ -7,8 +7,9 @@ are joined into one integer programme over non-negative counts:
 
 - each view's published cells, as equalities over its finest cells (``public_model``),
   with the structural zeros of the declared ``iff`` facts dropped;
-- the publication rules: a pooled code has fewer than ``threshold`` units in the
-  population's reference table, a shown one at least ``threshold``;
+- the publication rules: a code a table pools has fewer than ``threshold`` units in
+  that table's slice, a code it shows at least ``threshold`` (``View.slices``); a
+  table's own ``_O`` is the sum of the codes it pools (``View.others``);
 - ``at_least`` facts: one population counts at least as many units as another, per
   combination of shared codes;
 - ``stock`` facts between consecutive years: stock(y) = stock(y-1) + inflow - outflow,
@@ -54,9 +55,13 @@ class View:
         cells: ``table``, ``key``, one column per cube dimension, ``published`` (null
             when hidden); implicit cells (``T[dim=code]``) included, published null.
         domains: The codes shown per dimension, with ``_O`` and cube-only codes.
-        pooled: The codes ``_O`` stands for, per pooled dimension.
-        reference: Per pooled dimension, the coordinates of its reference table's cells
-            (the table's ``where`` codes; other dimensions are totals).
+        pooled: The codes ``_O`` stands for, per pooled dimension: those no table shows.
+        slices: Per pooled dimension, where the pooling rule holds: the ``where`` codes of
+            a table (other dimensions are totals), the codes pooled there (each fewer than
+            the threshold) and the codes shown there (each at least the threshold).
+        others: Per pooled dimension, the ``child -> parent`` codes of the tables that
+            pool more than ``pooled`` (their ``_O`` is ``_O~table``, a parent of ``_O``
+            and of the shown codes it counts; ``suoja.tables.cubes.other_hierarchy``).
     """
 
     year: int
@@ -64,7 +69,9 @@ class View:
     cells: pl.DataFrame
     domains: dict[str, list[str]]
     pooled: dict[str, frozenset[str]] = field(default_factory=dict)
-    reference: dict[str, dict[str, str]] = field(default_factory=dict)
+    slices: dict[str, list[tuple[dict[str, str], frozenset[str], frozenset[str]]]] = \
+        field(default_factory=dict)
+    others: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,6 +108,8 @@ def _leaves(view: View, mentioned: Mapping[str, set[str]]) -> tuple[dict, dict, 
     """Leaf codes, hierarchy and groups per dimension for the joint model of a view."""
     domains, hierarchy, groups = {}, {}, {}
     for dim, codes in view.domains.items():
+        if view.others.get(dim):
+            hierarchy[dim] = dict(view.others[dim])
         if dim not in view.pooled or OTHER not in codes:
             domains[dim] = list(codes)
             continue
@@ -111,7 +120,8 @@ def _leaves(view: View, mentioned: Mapping[str, set[str]]) -> tuple[dict, dict, 
             domains[dim] = list(codes)
             continue
         domains[dim] = leaves
-        hierarchy[dim] = {**dict.fromkeys(named, OTHER), **({REST: OTHER} if rest else {})}
+        hierarchy[dim] = {**hierarchy.get(dim, {}), **dict.fromkeys(named, OTHER),
+                          **({REST: OTHER} if rest else {})}
         groups[dim] = {REST: rest} if rest else {}
     return domains, hierarchy, groups
 
@@ -243,26 +253,30 @@ def _rule_plan(views: Sequence[View], mentioned: Mapping[str, set[str]], thresho
     plan, pooled_targets = [], []
     for view in views:
         dims = _dims(view)
-        for dim, where in view.reference.items():
+        for dim, slices in view.slices.items():
             if dim not in view.pooled or OTHER not in view.domains.get(dim, ()):
                 continue
-            named = sorted(view.pooled[dim] & mentioned.get(dim, set()))
-            rest = view.pooled[dim] - set(named)
-            for code in named:
-                cell = aux.add(view.year, view.population, dims, {**where, dim: code})
+            if not view.pooled[dim]:
+                # Every code is listed somewhere: the _O they all share stands for no code.
+                cell = aux.add(view.year, view.population, dims, {dim: OTHER})
                 plan.append(("pooling rule", "<=", [(1, view.year, view.population, *cell)],
-                             [], threshold - 1))
-                pooled_targets.append((view.year, view.population, *cell))
-            if rest:
-                cell = aux.add(view.year, view.population, dims, {**where, dim: REST})
-                plan.append(("pooling rule", "<=", [(1, view.year, view.population, *cell)],
-                             [], (threshold - 1) * len(rest)))
-            for code in view.domains[dim]:
-                if code in (OTHER, TOTAL, "_U") or code in view.pooled[dim]:
-                    continue
-                cell = aux.add(view.year, view.population, dims, {**where, dim: code})
-                plan.append(("pooling rule", ">=", [(1, view.year, view.population, *cell)],
-                             [], threshold))
+                             [], 0))
+            for where, pooled, shown in slices:
+                named = sorted(pooled - (view.pooled[dim] - mentioned.get(dim, set())))
+                rest = pooled - set(named)
+                for code in named:
+                    cell = aux.add(view.year, view.population, dims, {**where, dim: code})
+                    plan.append(("pooling rule", "<=", [(1, view.year, view.population, *cell)],
+                                 [], threshold - 1))
+                    pooled_targets.append((view.year, view.population, *cell))
+                if rest:
+                    cell = aux.add(view.year, view.population, dims, {**where, dim: REST})
+                    plan.append(("pooling rule", "<=", [(1, view.year, view.population, *cell)],
+                                 [], (threshold - 1) * len(rest)))
+                for code in sorted(shown):
+                    cell = aux.add(view.year, view.population, dims, {**where, dim: code})
+                    plan.append(("pooling rule", ">=", [(1, view.year, view.population, *cell)],
+                                 [], threshold))
     return plan, pooled_targets
 
 

@@ -7,6 +7,7 @@ the policy and the catalogue, and a one-line verdict at the top.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jinja2
@@ -42,23 +43,26 @@ def _pooled_range(release: ProtectedRelease) -> str:
     return f"1..{top} (pooling rule: fewer than {release.policy.min_count})"
 
 
-def _pooled_ranges(release: ProtectedRelease, audit: pl.DataFrame) -> dict[tuple[str, str], str]:
-    """The audit's range of each pooled category, by population and ``dim=code``."""
+def _coordinates(key: str, where: Mapping[str, str] | None = None) -> frozenset[str]:
+    """The ``dim=code`` parts of a key that are not totals, with a table's ``where``."""
+    parts = {p for p in key.split(";") if not p.endswith(f"={TOTAL}")}
+    return frozenset(parts | {f"{d}={c}" for d, c in (where or {}).items()})
+
+
+def _pooled_ranges(release: ProtectedRelease,
+                   audit: pl.DataFrame) -> dict[tuple[str, frozenset[str]], str]:
+    """The audit's range of each pooled category, by population and coordinates (the
+    code and the ``where`` codes of the slice it is pooled in)."""
     if not audit.height:
         return {}
     rows = audit.filter((pl.col("kind") == "pooled") & (pl.col("year") == release.year))
-    out = {}
-    for r in rows.iter_rows(named=True):
-        population = r["table"].removesuffix("[pooled]")
-        for part in r["key"].split(";"):
-            if not part.endswith(f"={TOTAL}"):
-                out[(population, part)] = _range(r)
-    return out
+    return {(r["table"].removesuffix("[pooled]"), _coordinates(r["key"])): _range(r)
+            for r in rows.iter_rows(named=True)}
 
 
 def _table(release: ProtectedRelease, spec: TableSpec, log: dict[tuple[str, str], dict],
            ranges: dict[tuple[str, str], str],
-           pooled: dict[tuple[str, str], str]) -> dict[str, Any]:
+           pooled: dict[tuple[str, frozenset[str]], str]) -> dict[str, Any]:
     table = release.tables[spec.id]
     dims = list(spec.dimensions)
     truth = _true_values(release, spec)
@@ -81,9 +85,8 @@ def _table(release: ProtectedRelease, spec: TableSpec, log: dict[tuple[str, str]
             continue
         known = ranges.get((spec.id, e["cell"]))
         if known is None and e["rule"] == "pooled":
-            # The audit's pooled ranges are of the whole population's margin, not a slice.
-            whole = None if spec.where else pooled.get((spec.population, e["cell"]))
-            known = whole or _pooled_range(release)
+            known = pooled.get((spec.population, _coordinates(e["cell"], spec.where))) \
+                or _pooled_range(release)
         hidden.append({"cell": e["cell"], "original": e["original"], "rule": e["rule"],
                        "range": known or "not audited", "reason": e["reason"]})
     return {"id": spec.id, "title": spec.title["en"], "row_dim": row_dim or "total",

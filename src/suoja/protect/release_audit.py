@@ -23,11 +23,11 @@ from suoja.protect.audit import finding
 from suoja.protect.highs import INF
 from suoja.protect.joint import JointModel, View, build_joint
 from suoja.protect.joint_ranges import JointAttacker
-from suoja.protect.pooling import reference_table
+from suoja.protect.pooling import per_table, reference_table
 from suoja.protect.protected import ProtectedRelease
 from suoja.protect.rules import SuppressionRules
 from suoja.tables.catalogue import Catalogue
-from suoja.tables.cubes import cell_key, implicit_cells, is_implicit
+from suoja.tables.cubes import cell_key, implicit_cells, is_implicit, other_hierarchy
 
 SCHEMA = {"year": pl.Int64, "table": pl.String, "key": pl.String, "kind": pl.String,
           "lo": pl.Int64, "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,
@@ -118,10 +118,29 @@ def read_open_tables(folder: Path, catalogue: Catalogue) -> dict[str, pl.DataFra
             for spec in catalogue.tables}
 
 
-def _reference(catalogue: Catalogue, population: str, dim: str) -> dict[str, str] | None:
-    """The coordinates of the reference table of a pooled dimension (``pooling``)."""
-    specs = [s for s in catalogue.tables_of(population) if dim in s.dimensions]
-    return dict(reference_table(specs).where) if specs else None
+def _pooling(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue, population: str,
+             dim: str, domain: Sequence[str]) -> tuple[frozenset[str], list, dict[str, tuple]]:
+    """What the pooling rule tells an outsider of one dimension of one population.
+
+    Returns the codes no table shows (pooled everywhere), the slices the rule holds in
+    (``where`` coordinates, the codes pooled there, the codes shown there: pooled ones have
+    fewer than threshold units in the slice, shown ones at least threshold), and per table
+    the codes it pools beyond those pooled everywhere (``suoja.protect.pooling``).
+    """
+    listed = set(catalogue.dimensions[dim].codes) - {UNKNOWN, OTHER, TOTAL}
+    everywhere = frozenset(listed - set(domain))
+    free = [s for s in catalogue.tables_of(population) if dim in s.dimensions]
+    slices, extra, seen = [], {}, set()
+    for spec in free if per_table(free) else [reference_table(free)]:
+        shown = set(tables[spec.id][dim].to_list()) - {TOTAL, OTHER}
+        own = frozenset(listed - shown)
+        if own - everywhere:
+            extra[spec.id] = tuple(sorted(own - everywhere))
+        where = tuple(sorted(spec.where.items()))
+        if where not in seen:
+            seen.add(where)
+            slices.append((dict(spec.where), own, frozenset(shown - {UNKNOWN})))
+    return everywhere, slices, extra
 
 
 def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
@@ -133,20 +152,37 @@ def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
         if not specs or not all(s.id in tables for s in specs):
             continue
         dims = spec.dimensions
-        parts, seen = [], {d: [] for d in dims}
+        seen = {d: [] for d in dims}
         for table_spec in specs:
             table = tables[table_spec.id]
             for dim in table_spec.dimensions:
                 seen[dim] += [c for c in table[dim].unique(maintain_order=True).to_list()
                               if c != TOTAL and c not in seen[dim]]
-            coords = [pl.col(d) if d in table_spec.dimensions
-                      else pl.lit(table_spec.where.get(d, TOTAL)).alias(d) for d in dims]
-            parts.append(table.select(pl.lit(table_spec.id).alias("table"),
-                                      cell_key(table_spec).alias("key"), *coords,
-                                      pl.col("value").cast(pl.Int64).alias("published")))
-        cells = pl.concat(parts)
         domains = {d: (seen[d] or list(catalogue.dimensions[d].codes))
                    + list(catalogue.dimensions[d].cube_only) for d in dims}
+        pooled, slices, extra = {}, {}, {}
+        for dim in dims:
+            if dim in policy.pool and OTHER in domains[dim]:
+                pooled[dim], slices[dim], more = _pooling(tables, catalogue, population, dim,
+                                                          domains[dim])
+                for table_id, codes in more.items():
+                    extra.setdefault(table_id, {})[dim] = codes
+        others, alias = other_hierarchy(extra)
+        parts = []
+        for table_spec in specs:
+            coords = []
+            for d in dims:
+                if d in alias.get(table_spec.id, {}):
+                    coords.append(pl.when(pl.col(d) == OTHER)
+                                  .then(pl.lit(alias[table_spec.id][d])).otherwise(pl.col(d))
+                                  .alias(d))
+                else:
+                    coords.append(pl.col(d) if d in table_spec.dimensions
+                                  else pl.lit(table_spec.where.get(d, TOTAL)).alias(d))
+            parts.append(tables[table_spec.id].select(
+                pl.lit(table_spec.id).alias("table"), cell_key(table_spec).alias("key"), *coords,
+                pl.col("value").cast(pl.Int64).alias("published")))
+        cells = pl.concat(parts)
         if dims:
             implicit = implicit_cells(cells, catalogue, population, domains, "published")
             cells = pl.concat([cells, implicit.with_columns(
@@ -155,16 +191,7 @@ def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
             cells = cells.with_columns(pl.lit(TOTAL).alias(ONE)).select(
                 "table", "key", ONE, "published")
             domains = {ONE: ["x"]}
-        pooled, reference = {}, {}
-        for dim in dims:
-            if dim not in policy.pool or OTHER not in domains[dim]:
-                continue
-            listed = set(catalogue.dimensions[dim].codes) - {UNKNOWN, OTHER, TOTAL}
-            pooled[dim] = frozenset(listed - set(domains[dim]))
-            where = _reference(catalogue, population, dim)
-            if where is not None:
-                reference[dim] = where
-        views.append(View(year, population, cells, domains, pooled, reference))
+        views.append(View(year, population, cells, domains, pooled, slices, others))
     return views
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
-from suoja.codelists import TOTAL
+from suoja.codelists import OTHER, TOTAL
 from suoja.tables.catalogue import Catalogue, TableSpec
 from suoja.tables.populations import POPULATIONS, scope
 
@@ -23,12 +23,85 @@ VALUE = "value"
 
 @dataclass(frozen=True)
 class Cube:
-    """The finest cross-classification of one population: non-zero combinations only."""
+    """The finest cross-classification of one population: non-zero combinations only.
+
+    ``table_pooled`` lists, per table id and dimension, the codes of ``domains`` that the
+    table counts in its own ``_O`` (``suoja.protect.pooling``: each table pools its own
+    small categories); tables not listed show every code of ``domains``.
+    """
 
     population: str
     dimensions: tuple[str, ...]
     domains: dict[str, tuple[str, ...]]
     finest: pl.DataFrame
+    table_pooled: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    @property
+    def hierarchies(self) -> dict[str, dict[str, str]]:
+        """``child -> parent`` codes per dimension that make each table's own ``_O`` a sum
+        of leaves (``other_hierarchy``); pass them with ``cells_frame``'s cells to the
+        protection engine and the audit."""
+        return other_hierarchy(self.table_pooled)[0]
+
+
+OTHER_OF = "~"
+"""Joins ``_O`` and a table id into the code of that table's own ``_O`` (``_O~table``)."""
+
+
+def other_hierarchy(table_pooled: Mapping[str, Mapping[str, tuple[str, ...] | frozenset[str]]],
+                    ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """The codes that make each table's own ``_O`` a sum of cube leaves.
+
+    Args:
+        table_pooled: Per table id and dimension, the codes that table pools beyond the
+            ``_O`` of the cube (``Cube.table_pooled``).
+
+    Returns:
+        Per dimension a ``child -> parent`` hierarchy (``_O`` and the codes a table pools
+        are children of ``_O~table``; a table that pools more has the smaller table's
+        ``_O~`` as a child), and per table id and dimension the code of its own ``_O``.
+
+    Raises:
+        ValueError: Two tables pool sets of which neither holds the other (no hierarchy
+            has both sums; ``suoja.protect.pooling.per_table`` rules this out).
+
+    >>> parents, alias = other_hierarchy({"f": {"c": ("A",)}, "g": {"c": ("A", "B")}})
+    >>> parents
+    {'c': {'_O': '_O~f', 'A': '_O~f', '_O~f': '_O~g', 'B': '_O~g'}}
+    >>> alias
+    {'f': {'c': '_O~f'}, 'g': {'c': '_O~g'}}
+    """
+    by_dim: dict[str, dict[frozenset[str], list[str]]] = {}
+    for table, dims in sorted(table_pooled.items()):
+        for dim, codes in dims.items():
+            by_dim.setdefault(dim, {}).setdefault(frozenset(codes), []).append(table)
+    parents: dict[str, dict[str, str]] = {}
+    alias: dict[str, dict[str, str]] = {}
+    for dim, sets in by_dim.items():
+        chain = sorted(sets, key=lambda codes: (len(codes), sorted(codes)))
+        for smaller, larger in itertools.pairwise(chain):
+            if not smaller <= larger:
+                raise ValueError(f"tables {sets[smaller][0]} and {sets[larger][0]} pool "
+                                 f"{dim} codes of which neither holds the other")
+        parents[dim], below, seen = {}, OTHER, frozenset()
+        for codes in chain:
+            name = f"{OTHER}{OTHER_OF}{sets[codes][0]}"
+            parents[dim][below] = name
+            parents[dim].update(dict.fromkeys(sorted(codes - seen), name))
+            for table in sets[codes]:
+                alias.setdefault(table, {})[dim] = name
+            below, seen = name, codes
+    return parents, alias
+
+
+def _own_other(cube: Cube, spec: TableSpec) -> Cube:
+    """The cube as ``spec`` shows it: the codes the table pools on its own recoded to ``_O``."""
+    extra = cube.table_pooled.get(spec.id)
+    if not extra:
+        return cube
+    return replace(cube, finest=cube.finest.with_columns(
+        pl.when(pl.col(dim).is_in(list(codes))).then(pl.lit(OTHER)).otherwise(pl.col(dim))
+        .alias(dim) for dim, codes in extra.items()))
 
 
 def compute_cubes(frames: Mapping[str, pl.DataFrame | pl.LazyFrame], catalogue: Catalogue,
@@ -107,8 +180,10 @@ def compute_tables(cubes: Mapping[str, Cube], catalogue: Catalogue,
     tables = {}
     for spec in catalogue.tables:
         cube = cubes[spec.population]
-        codes = {d: table_codes(cube, catalogue, d) for d in spec.dimensions}
-        table = aggregate(cube, spec, codes)
+        extra = cube.table_pooled.get(spec.id, {})
+        codes = {d: tuple(c for c in table_codes(cube, catalogue, d) if c not in extra.get(d, ()))
+                 for d in spec.dimensions}
+        table = aggregate(_own_other(cube, spec), spec, codes)
         tables[spec.id] = table.select(pl.lit(year, pl.Int32).alias("year"), *spec.dimensions,
                                        VALUE)
     return tables
@@ -119,13 +194,19 @@ def cells_frame(tables: Mapping[str, pl.DataFrame], cube: Cube,
     """The cells of a population's tables in cube coordinates, for the protection engine.
 
     Columns: ``table``, ``key``, one column per cube dimension (a code or ``_T``), ``value``.
+    A table's own ``_O`` (``Cube.table_pooled``) has the code ``_O~table`` of
+    ``other_hierarchy``; its key keeps ``_O``.
     """
     parts = []
+    alias = other_hierarchy(cube.table_pooled)[1]
     for spec in catalogue.tables_of(cube.population):
         table = tables[spec.id]
         coords = []
         for dim in cube.dimensions:
-            if dim in spec.dimensions:
+            if dim in alias.get(spec.id, {}):
+                coords.append(pl.when(pl.col(dim) == OTHER).then(pl.lit(alias[spec.id][dim]))
+                              .otherwise(pl.col(dim)).alias(dim))
+            elif dim in spec.dimensions:
                 coords.append(pl.col(dim))
             else:
                 coords.append(pl.lit(spec.where.get(dim, TOTAL)).alias(dim))
