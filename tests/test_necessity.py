@@ -42,6 +42,12 @@ def _over_hidden(release: Path, root: Path, table: str, codes: dict[str, str]) -
     copy = root / release.name
     for part in ("open", "restricted"):
         shutil.copytree(release / part, copy / part)
+    return copy, _hide(copy, table, codes)
+
+
+def _hide(copy: Path, table: str, codes: dict[str, str]) -> tuple[str, str]:
+    """Hide one more published cell of the written release ``copy``, logged as a
+    secondary suppression; returns the cell."""
     path = copy / "open" / f"{table}.csv"
     frame = pl.read_csv(path, infer_schema_length=0)
     hit = pl.all_horizontal([pl.col(d) == c for d, c in codes.items()])
@@ -53,7 +59,7 @@ def _over_hidden(release: Path, root: Path, table: str, codes: dict[str, str]) -
     key = ";".join(f"{d}={c}" for d, c in codes.items())
     with (copy / "restricted" / "suppression_log.csv").open("a", encoding="utf-8") as f:
         f.write(f"{table},{key},{value},,secondary,hidden by hand: not needed\n")
-    return copy, (table, key)
+    return table, key
 
 
 def test_every_secondary_of_the_embedded_release_is_needed(embedded_release) -> None:
@@ -109,7 +115,8 @@ def test_no_secondary_of_last_years_release_could_be_published(embedded_release)
 
 
 def test_unpick_frees_a_cell_hidden_beyond_need(embedded_release, tmp_path: Path) -> None:
-    from suoja.protect.necessity import UnhideCheck, unpick
+    from suoja.protect.necessity import UnhideCheck
+    from suoja.protect.unpick import unpick
 
     copy, cell = _over_hidden(embedded_release.target, tmp_path,
                               "finland_forms", {"form": "FORCED_LABOUR", "sex": "F"})
@@ -120,25 +127,45 @@ def test_unpick_frees_a_cell_hidden_beyond_need(embedded_release, tmp_path: Path
     assert freed == [cell]
 
 
+def test_unpick_frees_two_cells_that_protect_only_each_other(embedded_release,
+                                                             tmp_path: Path) -> None:
+    """Hide both F and M of a published age group of new_clients (U is 0 and published):
+    publishing either alone gives the other away, so one at a time neither can go; the
+    pair pass publishes both together, and only it does."""
+    from suoja.protect.necessity import UnhideCheck
+    from suoja.protect.unpick import unpick
+
+    copy, first = _over_hidden(embedded_release.target, tmp_path, "new_clients",
+                               {"sex": "F", "age_group": "Y18T29"})
+    second = _hide(copy, "new_clients", {"sex": "M", "age_group": "Y18T29"})
+    check = UnhideCheck.from_folder(copy)
+    assert check.fails_exactly(first) and check.fails_exactly(second)
+    args = (check.tables, check.log, check.year, check.catalogue, check.policy,
+            check.earlier_views)
+    assert unpick(*args, max_pair_checks=0) == []
+    assert sorted(unpick(*args)) == sorted([first, second])
+
+
 def test_unpick_keeps_hidden_what_a_solver_limit_leaves_unproven(embedded_release, tmp_path,
                                                                   monkeypatch) -> None:
     from suoja.errors import SolverLimitError
     from suoja.protect import necessity
+    from suoja.protect.unpick import unpick
 
     copy, _ = _over_hidden(embedded_release.target, tmp_path,
                            "finland_forms", {"form": "FORCED_LABOUR", "sex": "F"})
     check = necessity.UnhideCheck.from_folder(copy)
 
-    def stopped(self, cell, every=False):
+    def stopped(self, *cells, every=False):
         raise SolverLimitError("stopped at its limit")
 
     monkeypatch.setattr(necessity.UnhideCheck, "judge", stopped)
     # The limit never fails the release: the cell stays hidden. With no full checks
     # allowed, likewise.
-    assert necessity.unpick(check.tables, check.log, check.year, check.catalogue,
+    assert unpick(check.tables, check.log, check.year, check.catalogue,
                             check.policy, check.earlier_views) == []
     monkeypatch.undo()
-    assert necessity.unpick(check.tables, check.log, check.year, check.catalogue,
+    assert unpick(check.tables, check.log, check.year, check.catalogue,
                             check.policy, check.earlier_views, max_full_checks=0) == []
 
 
@@ -198,7 +225,8 @@ def test_priorities_decide_which_of_two_alternative_secondaries_is_published(
     one of them can be published, the first tried. Without priorities that is the one with
     the most persons (NO_NEED, 98); a never-hide flag on the other (LEFT_COUNTRY, 61) makes
     unpick publish that one instead, the order the catalogue's priorities ask for."""
-    from suoja.protect.necessity import UnhideCheck, unpick
+    from suoja.protect.necessity import UnhideCheck
+    from suoja.protect.unpick import unpick
 
     copy = _swap_secondary(embedded_release.target, tmp_path, "clients_ended", "end_reason",
                            "OWN_WISH", ["NO_NEED", "LEFT_COUNTRY"])

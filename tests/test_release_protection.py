@@ -142,6 +142,34 @@ def read_catalogue_subset():
     return replace(CATALOGUE, tables=CATALOGUE.tables_of("new_clients"))
 
 
+@pytest.mark.parametrize("table_id", ["new_clients_citizenship", "finland_victims_citizenship"])
+def test_each_table_pools_its_own_small_countries(embedded_release, table_id: str) -> None:
+    """As the seed review does chart by chart, each table counts its own small countries in
+    its own Other countries: among those exploited in Finland, Somalia (1 person) is in
+    Other countries, not a primary suppression, while the table of all new clients lists
+    it. Checked against the true counts: every listed country has at least 5 persons in
+    the table, every pooled one fewer, and Other countries is the sum of the pooled ones."""
+    target = embedded_release.target
+    table = pl.read_csv(target / "open" / f"{table_id}.csv", infer_schema_length=0)
+    log = pl.read_csv(target / "restricted" / "suppression_log.csv",
+                      schema_overrides={"original": pl.Int64}).filter(pl.col("table") == table_id)
+    cells = embedded_release.release.restricted.cells["new_clients"]
+    truth = dict(cells.filter(pl.col("table") == table_id).select("key", "value").iter_rows())
+    listed = [c for c in table["citizenship"] if c not in ("_T", "_O")]
+    assert all(truth[f"citizenship={c}"] >= 5 for c in listed)
+    pooled = log.filter(pl.col("rule") == "pooled")
+    assert (pooled["original"] < 5).all() and pooled["published"].eq("_O").all()
+    assert not set(pooled["cell"].str.strip_prefix("citizenship=")) & set(listed)
+    assert truth["citizenship=_O"] == pooled["original"].sum()
+    assert not log.filter(pl.col("rule") == "primary", pl.col("cell") != "citizenship=_O").height
+    somalia = "SOM" in listed
+    assert somalia == (table_id == "new_clients_citizenship")
+    if not somalia:
+        row = pooled.filter(pl.col("cell") == "citizenship=SOM")
+        assert row["original"].to_list() == [1]
+        assert row["reason"][0].startswith("1 person, below the threshold of 5")
+
+
 def test_large_countries_are_published_among_new_clients(embedded_release) -> None:
     """Somalia and Nigeria have many new clients but one each exploited in Finland: the
     engine protects that one without hiding the countries' totals (issue 13), since

@@ -172,8 +172,8 @@ def _unpick(protected_cells: dict[str, pl.DataFrame], out: Mapping[str, pl.DataF
             earlier_views: list, catalogue: Catalogue, policy: Policy,
             year: int) -> dict[str, pl.DataFrame]:
     """``protected_cells`` with each secondary suppression the release does not need
-    published again (``suoja.protect.necessity.unpick``)."""
-    from suoja.protect.necessity import unpick
+    published again (``suoja.protect.unpick.unpick``)."""
+    from suoja.protect.unpick import unpick
 
     log = pl.concat([_suppression_log(cells) for cells in protected_cells.values()])
     priority = pl.concat([priority_frame(cells, catalogue.priorities)

@@ -41,7 +41,7 @@ class Policy:
     """Cost of each unit in a hidden cell (``secondary.unit_cost``)."""
     unpick: bool = True
     """Publish again each secondary suppression the release does not need
-    (``secondary.unpick``; ``suoja.protect.necessity.unpick``)."""
+    (``secondary.unpick``; ``suoja.protect.unpick.unpick``)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.min_count, bool) or not isinstance(self.min_count, int) \

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from suoja.errors import SolverLimitError, UsageError
+from suoja.errors import UsageError
 from suoja.policy import Policy, read_policy
 from suoja.protect.audit import known_values
 from suoja.protect.joint_ranges import JointAttacker
@@ -95,7 +95,7 @@ class UnhideCheck:
         self.values: dict[Cell, int] = {(t, k): int(v) for t, k, v in
                                         cells.select("table", "cell", "original").iter_rows()}
         self.base = self.pattern(self.tables)
-        self._last: tuple[Cell, Pattern] | None = None
+        self._last: tuple[tuple[Cell, ...], Pattern] | None = None
         self._base_audit: set[tuple] | None = None
         self._base_singleton: dict[tuple[Cell, Cell], bool] = {}
 
@@ -146,15 +146,22 @@ class UnhideCheck:
         found = self.log.filter(pl.col("rule") == "secondary").sort("table", "cell")
         return list(found.select("table", "cell").iter_rows())
 
-    def published(self, cell: Cell) -> dict[str, pl.DataFrame]:
-        """The release's tables with ``cell`` published at its true value.
+    def published(self, *cells: Cell) -> dict[str, pl.DataFrame]:
+        """The release's tables with ``cells`` published at their true values.
 
         Raises:
             KeyError: No hidden cell ``cell`` in the log and the tables.
         """
+        tables = self.tables
+        for cell in cells:
+            tables = self._published(tables, cell)
+        return tables
+
+    def _published(self, tables: Mapping[str, pl.DataFrame],
+                   cell: Cell) -> dict[str, pl.DataFrame]:
         table, key = cell
         spec = self.catalogue.table(table)
-        frame = self.tables[table].with_columns(cell_key(spec).alias("__key"))
+        frame = tables[table].with_columns(cell_key(spec).alias("__key"))
         hit = pl.col("__key") == key
         if key not in frame["__key"].to_list() or cell not in self.values:
             raise KeyError(f"{table} {key}: no hidden cell of the release")
@@ -163,7 +170,7 @@ class UnhideCheck:
             .alias("value"),
             pl.when(hit).then(pl.lit(None, pl.String)).otherwise(pl.col("status"))
             .alias("status")).drop("__key")
-        return {**self.tables, table: frame}
+        return {**tables, table: frame}
 
     def base_audit(self) -> set[tuple]:
         """The quantities the joint audit fails in the release as published (none, unless
@@ -194,32 +201,33 @@ class UnhideCheck:
             self._base_singleton[(s, h)] = not ok
         return self._base_singleton[(s, h)]
 
-    def judge(self, cell: Cell, every: bool = False) -> list[Outcome]:
-        """The checks the release fails with ``cell`` published (see the module), each
-        with its first finding: only the first check that fails unless ``every``."""
+    def judge(self, *cells: Cell, every: bool = False) -> list[Outcome]:
+        """The checks the release fails with ``cells`` published together (see the module),
+        each with its first finding: only the first check that fails unless ``every``."""
         found = []
-        for outcome in self._failures(cell):
+        for outcome in self._failures(cells):
             found.append(outcome)
             if not every:
                 break
         return found
 
-    def fails_exactly(self, cell: Cell) -> bool:
+    def fails_exactly(self, *cells: Cell) -> bool:
         """Whether the release fails checks 1 or 2 (exact linear algebra, cheap) with
-        ``cell`` published.
+        ``cells`` published together.
 
-        The base pattern's span answers first (``Pattern.exposed_by``: no rebuild); only
-        when it exposes nothing is the pattern with ``cell`` published built and checked.
+        For one cell the base pattern's span answers first (``Pattern.exposed_by``: no
+        rebuild); only when it exposes nothing is the pattern with the cell published built
+        and checked.
         """
-        if self.base.exposed_by(cell) is not None:
+        if len(cells) == 1 and self.base.exposed_by(cells[0]) is not None:
             return True
-        return next(self._exact_failures(self._with(cell)), None) is not None
+        return next(self._exact_failures(self._with(cells)), None) is not None
 
-    def _with(self, cell: Cell) -> Pattern:
-        """The pattern with ``cell`` published; the last one is kept (unpick asks
-        ``fails_exactly`` and then ``judge`` of the same cell)."""
-        if self._last is None or self._last[0] != cell:
-            self._last = (cell, self.pattern(self.published(cell)))
+    def _with(self, cells: tuple[Cell, ...]) -> Pattern:
+        """The pattern with ``cells`` published; the last one is kept (unpick asks
+        ``fails_exactly`` and then ``judge`` of the same cells)."""
+        if self._last is None or self._last[0] != cells:
+            self._last = (cells, self.pattern(self.published(*cells)))
         return self._last[1]
 
     def _exact_failures(self, pattern: Pattern) -> Iterator[Outcome]:
@@ -232,8 +240,8 @@ class UnhideCheck:
                               f"exactly ({self.values[h]})")
                 break
 
-    def _failures(self, cell: Cell) -> Iterator[Outcome]:
-        pattern = self._with(cell)
+    def _failures(self, cells: tuple[Cell, ...]) -> Iterator[Outcome]:
+        pattern = self._with(cells)
         yield from self._exact_failures(pattern)
         found = audit_views(pattern.views, self.catalogue, self.policy, self.year, exact=False)
         failed = found.filter(~pl.col("ok"))
@@ -244,9 +252,10 @@ class UnhideCheck:
                     yield Outcome("joint audit", f"{row['table']} {row['key']} "
                                   f"({row['year']}): {row['finding']}")
                     break
-        yield from self._population_singletons(pattern, cell)
+        for population in dict.fromkeys(self.catalogue.table(c[0]).population for c in cells):
+            yield from self._population_singletons(pattern, population)
         if self.joint_singletons:
-            yield from self._singleton_audit(pattern, cell)
+            yield from self._singleton_audit(pattern, cells)
 
     def _rank(self, pattern: Pattern) -> Iterator[Outcome]:
         """Check 1: the first cell the published equalities now determine."""
@@ -261,10 +270,9 @@ class UnhideCheck:
                           f"({value}, below the threshold)")
             return
 
-    def _population_singletons(self, pattern: Pattern, cell: Cell) -> Iterator[Outcome]:
-        """Check 4 within the population of ``cell``: its published figures and structural
-        zeros only, as its protection (``secure``) judged the singletons."""
-        population = self.catalogue.table(cell[0]).population
+    def _population_singletons(self, pattern: Pattern, population: str) -> Iterator[Outcome]:
+        """Check 4 within ``population``: its published figures and structural zeros only,
+        as its protection (``secure``) judged the singletons."""
         block = pattern.joint.blocks[(self.year, population)]
         model, mine = block.model, {c for c in pattern.rows if c in block.forms}
         known = known_values(model)
@@ -284,13 +292,14 @@ class UnhideCheck:
                                   f"{h[1]} ({self.values[h]}) to {span_text(lo, hi)}")
                     return
 
-    def _singleton_audit(self, pattern: Pattern, cell: Cell) -> Iterator[Outcome]:
-        """Check 5, over the joint programme: the singletons linked to ``cell``."""
+    def _singleton_audit(self, pattern: Pattern, cells: tuple[Cell, ...]) -> Iterator[Outcome]:
+        """Check 5, over the joint programme: the singletons linked to ``cells``."""
         probe = JointAttacker(pattern.joint, self.rules.time_limit)
-        spec = self.catalogue.table(cell[0])
-        block = pattern.joint.blocks[(self.year, spec.population)]
-        form = block.model.forms[block.forms[cell]]
-        near = set(np.unique(probe.label[form.indices + block.offset]).tolist())
+        near: set[int] = set()
+        for cell in cells:
+            block = pattern.joint.blocks[(self.year, self.catalogue.table(cell[0]).population)]
+            form = block.model.forms[block.forms[cell]]
+            near.update(np.unique(probe.label[form.indices + block.offset]).tolist())
         for s in pattern.singletons():
             if not probe.components_of(pattern.rows[s]) & near:
                 continue
@@ -354,7 +363,7 @@ def unhide_check(release: Path, catalogue: Catalogue | None = None,
     rows = []
     for i, cell in enumerate(todo):
         start = time.perf_counter()
-        failed = check.judge(cell, every)
+        failed = check.judge(cell, every=every)
         if failed:
             verdict = NEEDED
             checks = ", ".join(o.check for o in failed)
@@ -369,76 +378,3 @@ def unhide_check(release: Path, catalogue: Catalogue | None = None,
         if progress is not None:
             progress(f"{cell[0]} {cell[1]}", i + 1, len(todo))
     return pl.DataFrame(rows, schema=SCHEMA, orient="row").sort("table", "cell")
-
-
-UNPICK_FULL_CHECKS = 8
-"""Secondaries ``unpick`` takes through the whole audit (those the exact checks 1 and 2 do
-not already keep hidden): a work limit; beyond it, cells stay hidden. On the embedded
-release two reach it in 2024, none in 2025. On a register of 100 000 persons (``suoja synth
---scale 100000``, 2025) each takes 13-29 s: with 3 the release kept 3 secondaries it did not
-need (30 hidden), with 8 every secondary left is needed (27 hidden; unpick 46 -> 127 s)."""
-
-
-def unpick(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
-           catalogue: Catalogue, policy: Policy, earlier_views: list,
-           priority: pl.DataFrame | None = None,
-           progress: Callable[[str, int, int], None] | None = None,
-           max_full_checks: int = UNPICK_FULL_CHECKS) -> list[Cell]:
-    """The secondary suppressions a release does not need, published again one by one.
-
-    Each secondary cell of ``log`` (``table``, ``cell``, ``original``, ``rule``) is tried
-    in turn: the catalogue's never-hide cells first, then by priority weight (``priority``:
-    ``table``, ``key``, ``weight``, ``never_hide``, as ``priority_frame`` gives), then the
-    most units first. It is tried published at its true value with every cell already freed
-    published too; it is freed when every check of the module passes (the joint singleton
-    audit included). Publishing more never makes a release safer, so when no limit binds
-    the cells still hidden at the end are each needed: none of them can be published alone
-    (an inclusion-minimal pattern, the final step of tau-ARGUS's and sdcTable's "cleaning"
-    of a suppression pattern, here with suoja's whole audit as the test). Work limits keep
-    it bounded and never make it fail: a cell whose checks stop at a solver's limit stays
-    hidden, and only the first ``max_full_checks`` cells that pass the exact checks 1 and 2
-    go through the rest (the others stay hidden).
-
-    Args:
-        tables: The published tables (hidden cells null, as under ``open/``).
-        log: The suppression log of the release.
-        year: The statistical year.
-        catalogue: The catalogue.
-        policy: The policy.
-        earlier_views: The outsider's views of the earlier releases.
-        priority: The cells' priorities (default: none).
-        progress: ``progress(cell, done, total)`` after each cell.
-        max_full_checks: The work limit above.
-
-    Returns:
-        The freed cells as (table, key), in the order they were freed.
-    """
-    order = log.filter(pl.col("rule") == "secondary")
-    if priority is not None and priority.height:
-        order = order.join(priority.select("table", pl.col("key").alias("cell"), "weight",
-                                           "never_hide").unique(["table", "cell"]),
-                           on=["table", "cell"], how="left")
-    else:
-        order = order.with_columns(pl.lit(None, pl.Float64).alias("weight"),
-                                   pl.lit(None, pl.Boolean).alias("never_hide"))
-    order = order.with_columns(pl.col("never_hide").fill_null(False),
-                               pl.col("weight").fill_null(1.0)).sort(
-        "never_hide", "weight", "original", "table", "cell",
-        descending=[True, True, True, False, False])
-    todo = list(order.select("table", "cell").iter_rows())
-    if not todo:
-        return []
-    check = UnhideCheck(tables, log, year, catalogue, policy, earlier_views)
-    freed, full = [], 0
-    for i, cell in enumerate(todo):
-        try:
-            if not check.fails_exactly(cell) and full < max_full_checks:
-                full += 1
-                if not check.judge(cell):
-                    check.publish(cell)
-                    freed.append(cell)
-        except SolverLimitError:
-            pass  # not proven unneeded within the limits: it stays hidden
-        if progress is not None:
-            progress(f"{cell[0]} {cell[1]}", i + 1, len(todo))
-    return freed
