@@ -39,20 +39,24 @@ def write_spec(folder: Path) -> tuple[Path, Path]:
     return folder / "catalogue.toml", folder / "policy.toml"
 
 
-def suoja_ranges(release: Path, catalogue: Path, policy: Path) -> dict:
+def suoja_ranges(release: Path, catalogue: Path, policy: Path) -> tuple[dict, dict]:
     """The audit's ranges, pooled codes keyed as the enumeration keys them (the table whose
-    slice the code is pooled in, ``citizenship=CODE``)."""
+    slice the code is pooled in, ``citizenship=CODE``); and the verdict on the codes no
+    table lists (one group per table, whose sum alone the audit bounds)."""
     found = audit_open(release, read_catalogue(catalogue), read_policy(policy), {}, 2025)
-    out = {}
+    out, rest = {}, {}
     for r in found.iter_rows(named=True):
         if r["kind"] == "hidden":
             out[r["table"], r["key"]] = (r["lo"], r["hi"])
-        elif r["kind"] == "pooled":
-            coords = dict(part.split("=") for part in r["key"].split(";"))
-            where = {d: c for d, c in coords.items() if d != "citizenship" and c != "_T"}
-            table = next(t for t, _, w in TABLES if w == where)
+            continue
+        coords = dict(part.split("=") for part in r["key"].split(";"))
+        where = {d: c for d, c in coords.items() if d != "citizenship" and c != "_T"}
+        table = next((t for t, _, w in TABLES if w == where), None)
+        if r["kind"] == "pooled":
             out[table, f"citizenship={coords['citizenship']}"] = (r["lo"], r["hi"])
-    return out
+        elif r["kind"].startswith("pooled rest"):
+            rest[table] = r["ok"]
+    return out, rest
 
 
 @st.composite
@@ -82,9 +86,16 @@ def test_per_table_pooling_agrees_with_brute_force(tmp_path_factory, case):
     # A code no table lists is one of the rest that only their sum bounds (as in the
     # intruder): no range of its own.
     listed = {f"citizenship={c}" for key, codes in shown.items() for c in codes}
-    expected = {(t, k): r for (t, k), r in expected.items()
-                if k in listed or (t, k) in hide}
-    assert suoja_ranges(folder / "open", catalogue, policy) == expected
+    ranges, rest = suoja_ranges(folder / "open", catalogue, policy)
+    assert ranges == {(t, k): r for (t, k), r in expected.items()
+                      if k in listed or (t, k) in hide}
+    # A code no table lists stays safe when its count is not known exactly (a pooled
+    # category is below the threshold by the rule: only its exact size is protected).
+    for table, ok in rest.items():
+        pinned = [r for (t, k), r in expected.items()
+                  if t == table and k not in listed and (t, k) not in hide
+                  and r[0] == r[1] >= 1]
+        assert ok == (not pinned), (table, pinned)
 
 
 def test_a_code_listed_among_all_and_pooled_in_finland(tmp_path):
@@ -98,5 +109,19 @@ def test_a_code_listed_among_all_and_pooled_in_finland(tmp_path):
     assert shown["fin", "citizenship"] == ["AFG"]
     catalogue, policy = write_spec(tmp_path / "spec")
     publish_tiny(tmp_path / "open", DIMS, TABLES, cube, set(), ("citizenship",))
-    ranges = suoja_ranges(tmp_path / "open", catalogue, policy)
+    ranges, _ = suoja_ranges(tmp_path / "open", catalogue, policy)
     assert ranges["fin", "citizenship=ALB"] == (0, 1)
+
+
+def test_codes_no_table_lists_are_pinned_when_other_countries_is_full(tmp_path):
+    """AFG is listed; ALB and DZA have 2 each (T = 3) and are listed nowhere: Other
+    countries (4) can only be 2 + 2, so each is known exactly. The audit's group of the
+    codes no table lists must fail, as brute force says."""
+    cube = Counter({("N", "AFG"): 3, ("N", "ALB"): 2, ("N", "DZA"): 2})
+    catalogue, policy = write_spec(tmp_path / "spec")
+    cells = publish_tiny(tmp_path / "open", DIMS, TABLES, cube, set(), ("citizenship",))
+    shown = shown_codes(cube, DIMS, TABLES, ("citizenship",))
+    expected = brute_force(DIMS, cells, pooled_rule(DIMS, TABLES, shown, ("citizenship",)))
+    assert expected["all", "citizenship=ALB"] == (2, 2)
+    _, rest = suoja_ranges(tmp_path / "open", catalogue, policy)
+    assert rest["all"] is False

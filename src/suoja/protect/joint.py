@@ -43,6 +43,28 @@ from suoja.tables.facts import AtLeastFact, Fact, IffFact, StockFact
 TOTAL = "_T"
 REST = "_R"
 AUX = "~aux"
+REST_KIND = "pooled rest"
+"""The kind of a rest group's target: ``pooled rest:N`` for a group of N pooled codes."""
+
+
+def rest_pinned(kind: str, lo: float, hi: float, threshold: int) -> bool:
+    """Whether a rest group's range ``lo..hi`` pins its codes' counts: the pooling rule caps
+    each at ``threshold - 1``, so a group of N known to hold ``N * (threshold - 1)`` units
+    has exactly ``threshold - 1`` in each code; a group of one code is pinned when known
+    exactly and not 0. False for any other kind of target.
+
+    >>> rest_pinned("pooled rest:2", 8, 8, 5), rest_pinned("pooled rest:2", 7, 7, 5)
+    (True, False)
+    >>> rest_pinned("pooled rest:1", 3, 3, 5), rest_pinned("pooled rest:1", 0, 0, 5)
+    (True, False)
+    """
+    if not kind.startswith(REST_KIND + ":"):
+        return False
+    members = int(kind.rpartition(":")[2])
+    if members == 1:
+        return lo == hi and lo >= 1
+    top = (threshold - 1) * members
+    return top > 0 and lo >= top
 
 
 @dataclass(frozen=True)
@@ -268,11 +290,13 @@ def _rule_plan(views: Sequence[View], mentioned: Mapping[str, set[str]], thresho
                     cell = aux.add(view.year, view.population, dims, {**where, dim: code})
                     plan.append(("pooling rule", "<=", [(1, view.year, view.population, *cell)],
                                  [], threshold - 1))
-                    pooled_targets.append((view.year, view.population, *cell))
+                    pooled_targets.append((view.year, view.population, *cell, "pooled"))
                 if rest:
                     cell = aux.add(view.year, view.population, dims, {**where, dim: REST})
                     plan.append(("pooling rule", "<=", [(1, view.year, view.population, *cell)],
                                  [], (threshold - 1) * len(rest)))
+                    pooled_targets.append((view.year, view.population, *cell,
+                                           f"{REST_KIND}:{len(rest)}"))
                 for code in sorted(shown):
                     cell = aux.add(view.year, view.population, dims, {**where, dim: code})
                     plan.append(("pooling rule", ">=", [(1, view.year, view.population, *cell)],
@@ -354,10 +378,10 @@ def build_joint(views: Sequence[View], facts: Sequence[Fact], rules: Suppression
         for table, key in hidden.select("table", "key").iter_rows():
             kind = "implicit" if "[" in table else "hidden"
             targets.append((year, table, key, kind, shifted(block, block.row(table, key))))
-    for year, population, table, key in pooled_targets:
+    for year, population, table, key, kind in pooled_targets:
         if year in years:
             block = blocks[(year, population)]
-            targets.append((year, f"{population}[pooled]", key, "pooled",
+            targets.append((year, f"{population}[pooled]", key, kind,
                             shifted(block, block.row(table, key))))
     matrix = sp.vstack(rows).tocsr() if rows else sp.csr_matrix((0, n))
     return JointModel(blocks, matrix, np.array(lower), np.array(upper), n, row_facts,

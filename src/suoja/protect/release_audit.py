@@ -21,7 +21,7 @@ from suoja.errors import ReleaseRefused, UsageError
 from suoja.policy import Policy
 from suoja.protect.audit import finding
 from suoja.protect.highs import INF
-from suoja.protect.joint import JointModel, View, build_joint
+from suoja.protect.joint import REST_KIND, JointModel, View, build_joint, rest_pinned
 from suoja.protect.joint_ranges import JointAttacker
 from suoja.protect.pooling import per_table, reference_table
 from suoja.protect.protected import ProtectedRelease
@@ -205,6 +205,8 @@ def _judge(kind: str, lo: float, hi: float, rules: SuppressionRules) -> bool:
     """
     if kind == "hidden":
         return rules.range_ok(lo, hi)
+    if kind.startswith(REST_KIND):
+        return not rest_pinned(kind, lo, hi, rules.threshold)
     known_small = lo >= 1 and hi <= rules.threshold - 1
     if rules.interval == "exact" or kind == "pooled":
         known_small = known_small and lo == hi
@@ -214,14 +216,25 @@ def _judge(kind: str, lo: float, hi: float, rules: SuppressionRules) -> bool:
 def _sure(kind: str, lo: float, hi: float, rules: SuppressionRules) -> bool:
     """Whether every non-empty range within [lo, hi] passes ``_judge``: an implicit cell or
     pooled category whose range misses 1..threshold-1 cannot be known to be small."""
+    if kind.startswith(REST_KIND):
+        # A group of one code is pinned by an exact range, which the outer one may hold.
+        return hi <= 0 or (not kind.endswith(":1") and not rest_pinned(kind, hi, hi,
+                                                                         rules.threshold))
     return kind != "hidden" and (lo >= rules.threshold or hi <= 0)
 
 
 def _finding(kind: str, lo: float, hi: float, ok: bool, rules: SuppressionRules) -> str:
     if kind == "hidden":
         return finding(lo, hi, rules)
-    what = "implicit cell" if kind == "implicit" else "pooled category"
     top = "or more" if hi == INF else f"to {int(hi)}"
+    if kind.startswith(REST_KIND):
+        n = kind.rpartition(":")[2]
+        if ok:
+            return (f"{n} pooled categories no table lists: not each known (together "
+                    f"{int(lo)} {top})")
+        return (f"{n} pooled categories no table lists: each known to have "
+                f"{rules.threshold - 1}")
+    what = "implicit cell" if kind == "implicit" else "pooled category"
     if ok:
         return f"{what}: not known to be small (anything from {int(lo)} {top})"
     return f"{what}: known to lie between {int(lo)} and {int(hi)}, below the threshold"

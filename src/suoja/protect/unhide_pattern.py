@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from suoja.protect.gauss import PRIME, _Elimination
 from suoja.protect.highs import INF
-from suoja.protect.joint import JointModel, View, build_joint
+from suoja.protect.joint import REST_KIND, JointModel, View, build_joint, rest_pinned
 from suoja.protect.joint_ranges import JointAttacker
 from suoja.protect.rules import SuppressionRules
 from suoja.tables.facts import Fact
@@ -91,6 +91,7 @@ class Pattern:
         """The hidden cells of ``year`` whose true values are known, as joint rows."""
         self.derived = {(t, k): row for y, t, k, kind, row in self.joint.targets
                         if y == year and kind != "hidden"}
+        self.kinds = {(t, k): kind for y, t, k, kind, _ in self.joint.targets if y == year}
         """Implicit cells and pooled categories: a difference of published figures, or a
         pooled code's count in its reference table; they fail when known to be small."""
         self._elim: _Elimination | None = None
@@ -148,7 +149,9 @@ class Pattern:
             attacker = attacker or JointAttacker(self.joint, self.rules.time_limit,
                                                  self.points)
             lo, hi = attacker.range(self.derived[c])
-            if lo == hi and 1 <= lo < self.rules.threshold:
+            if rest_pinned(self.kinds[c], lo, hi, self.rules.threshold) or (
+                    not self.kinds[c].startswith(REST_KIND)
+                    and lo == hi and 1 <= lo < self.rules.threshold):
                 found.append((c, int(lo)))
         return found
 
