@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -10,7 +11,7 @@ import pytest
 from suoja.protect.pooling import choose_pool, pool
 from suoja.register import read_register
 from suoja.tables.catalogue import read_catalogue
-from suoja.tables.cubes import compute_cubes, compute_tables
+from suoja.tables.cubes import Cube, cells_frame, compute_cubes, compute_tables
 
 CATALOGUE = read_catalogue()
 
@@ -79,7 +80,7 @@ def test_choose_pool(counts: dict, pooled: set) -> None:
     assert chosen == {c for c in codes if reference.get(c, 0) < 5}
 
 
-def test_pooled_category_is_pooled_in_every_table_of_the_population(tiny_register: Path) -> None:
+def test_a_category_small_everywhere_is_pooled_in_every_table(tiny_register: Path) -> None:
     frames = read_register(tiny_register).frames
     cubes = compute_cubes(frames, CATALOGUE, 2025)
     result = pool(cubes["new_clients"], CATALOGUE, ("citizenship",), 5)
@@ -87,3 +88,58 @@ def test_pooled_category_is_pooled_in_every_table_of_the_population(tiny_registe
     assert set(result.cube.finest["citizenship"]) == {"_O"}
     assert set(result.log["table"]) == {"new_clients_citizenship", "finland_victims_citizenship"}
     assert (result.log["rule"] == "pooled").all() and (result.log["published"] == "_O").all()
+
+
+def _cube(counts: dict[tuple[str, str], int]) -> Cube:
+    """A new-clients cube of (citizenship, in_finland) counts; other dimensions fixed."""
+    dims = CATALOGUE.populations["new_clients"].dimensions
+    fixed = {"sex": "F", "age_group": "Y18T29", "residence_status": "WORK"}
+    rows = [{**fixed, "citizenship": c, "in_finland": f, "value": n}
+            for (c, f), n in counts.items()]
+    finest = pl.DataFrame(rows).select(*dims, pl.col("value").cast(pl.Int64))
+    domains = {d: CATALOGUE.dimensions[d].cube_codes for d in dims}
+    return Cube("new_clients", dims, domains, finest)
+
+
+def test_each_table_pools_by_its_own_counts() -> None:
+    """SOM has 7 new clients, 1 exploited in Finland: listed among all new clients,
+    counted in Other countries among those exploited in Finland (as the seed review pools
+    chart by chart). ALB (2) is pooled in both; NPL (6, all in Finland) listed in both."""
+    result = pool(_cube({("SOM", "N"): 6, ("SOM", "Y"): 1, ("NPL", "Y"): 6, ("ALB", "N"): 2}),
+                  CATALOGUE, ("citizenship",), 5)
+    assert "ALB" in result.pooled["citizenship"] and "SOM" not in result.pooled["citizenship"]
+    assert result.cube.table_pooled == {"finland_victims_citizenship": {"citizenship": ("SOM",)}}
+    tables = compute_tables({"new_clients": result.cube},
+                            replace(CATALOGUE, tables=CATALOGUE.tables_of("new_clients")), 2025)
+    def values(table: str) -> dict[str, int]:
+        return dict(tables[table].select("citizenship", "value").iter_rows())
+    assert values("new_clients_citizenship")["SOM"] == 7
+    assert values("new_clients_citizenship")["_O"] == 2
+    assert "SOM" not in values("finland_victims_citizenship")
+    assert values("finland_victims_citizenship")["_O"] == 1
+    assert values("finland_victims_citizenship")["NPL"] == 6
+    log = result.log.filter(pl.col("cell") == "citizenship=SOM")
+    assert log.select("table", "original").rows() == [("finland_victims_citizenship", 1)]
+    assert log["reason"][0] == "1 person, below the threshold of 5: counted in Other " \
+        "countries (_O) instead"
+    # The engine's cells: that table's own _O is its own code, a parent of _O and SOM.
+    cells = cells_frame(tables, result.cube, CATALOGUE)
+    own = cells.filter(pl.col("table") == "finland_victims_citizenship",
+                       pl.col("key") == "citizenship=_O")
+    assert own["citizenship"].to_list() == ["_O~finland_victims_citizenship"]
+    assert result.cube.hierarchies == {"citizenship": {
+        "_O": "_O~finland_victims_citizenship", "SOM": "_O~finland_victims_citizenship"}}
+
+
+def test_slices_that_do_not_nest_pool_by_the_widest_table() -> None:
+    """Two tables of men and of women only: their slices do not nest, so a category small
+    in the widest table (here, all new clients) is pooled in every table, as before."""
+    from suoja.tables.catalogue import TableSpec
+
+    specs = [TableSpec(f"by_{sex}", "new_clients", ("citizenship",), {"sex": sex}, {}, {})
+             for sex in ("F", "M")] + [CATALOGUE.table("new_clients_citizenship")]
+    catalogue = replace(CATALOGUE, tables=specs)
+    cube = _cube({("SOM", "N"): 6, ("ALB", "N"): 2})
+    result = pool(cube, catalogue, ("citizenship",), 5)
+    assert result.cube.table_pooled == {}
+    assert "SOM" not in result.pooled["citizenship"]
