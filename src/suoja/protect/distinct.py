@@ -8,7 +8,7 @@ protected cells (true values kept for the privacy officer) and publishes it only
 changes nothing an outsider can deduce about any cell:
 
 An outsider has the table: ``k`` listed codes known to have clients (a published positive
-count, or any listed code of the pooling's reference table, which has at least the
+count, or any listed code of a table that pools by its own counts, which has at least the
 threshold by the public pooling rule), ``u`` listed codes whose count is hidden and might be
 zero, and ``T`` persons in ``_O``, where every pooled country with clients has 1 to
 ``m = threshold - 1`` of them. So the number of pooled countries with clients, ``P``, lies in

@@ -200,8 +200,10 @@ def _judge(kind: str, lo: float, hi: float, rules: SuppressionRules) -> bool:
 
     A hidden cell passes the rules (``SuppressionRules.range_ok``). An implicit cell (a
     difference of two figures) must not be known to be small. A pooled category is small
-    by the pooling rule itself (it is below the threshold in its reference table), so its
-    exact size is what must stay unknown: it fails when known exactly and not 0.
+    by the pooling rule itself (it is below the threshold in the table that pools it), so
+    its exact size is what must stay unknown: it fails when known exactly and not 0. The
+    codes no table lists are one group (``pooled rest:N``): it fails when its range pins
+    each of its codes (``joint.rest_pinned``).
     """
     if kind == "hidden":
         return rules.range_ok(lo, hi)

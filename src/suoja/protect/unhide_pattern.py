@@ -93,7 +93,7 @@ class Pattern:
                         if y == year and kind != "hidden"}
         self.kinds = {(t, k): kind for y, t, k, kind, _ in self.joint.targets if y == year}
         """Implicit cells and pooled categories: a difference of published figures, or a
-        pooled code's count in its reference table; they fail when known to be small."""
+        pooled code's count in a table that pools it; they fail when known to be small."""
         self._elim: _Elimination | None = None
         self._residual: dict[Cell, dict[int, int]] = {}
         self._exposed: set[tuple[Cell, Cell]] | None = None
