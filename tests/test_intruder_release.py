@@ -97,3 +97,48 @@ def test_the_intruder_learns_nothing_from_unseen_registers(tmp_path, persons, se
     publish_two_years(out, 2025, register)
     findings = intrude(out, 2025, tmp_path)
     assert failing(findings) + audit_disagreements(out, 2025, findings) == []
+
+
+def _unhidden(release: Path, root: Path, table: str, key: str, value: int) -> Path:
+    """A copy of ``release``'s open/ (and last year's beside it) with one hidden cell
+    published at its true value."""
+    import shutil
+
+    import polars as pl
+
+    for year in (int(release.name) - 1, int(release.name)):
+        shutil.copytree(release.parent / str(year) / "open", root / str(year) / "open")
+    path = root / release.name / "open" / f"{table}.csv"
+    frame = pl.read_csv(path, infer_schema_length=0)
+    hit = pl.all_horizontal([pl.col(d) == c for d, c in
+                             (part.split("=") for part in key.split(";"))])
+    assert frame.filter(hit)["status"].to_list() == ["C"]
+    frame.with_columns(pl.when(hit).then(pl.lit(str(value))).otherwise(pl.col("value"))
+                       .alias("value"),
+                       pl.when(hit).then(None).otherwise(pl.col("status")).alias("status")
+                       ).write_csv(path)
+    return root / release.name
+
+
+@pytest.mark.slow
+def test_the_intruder_confirms_that_secondaries_are_needed(embedded, tmp_path):
+    """Least loss checked by the oracle that shares no code with suoja: one secondary
+    suppression per table of the embedded 2025 release, among those ``unhide_check``
+    keeps hidden for exact disclosure or the joint audit (not for singletons, which the
+    intruder does not model), is published at its true value; the independent intruder
+    must then compute a hidden cell or narrow one too far."""
+    import polars as pl
+
+    from suoja.protect.necessity import unhide_check
+
+    out, _ = embedded
+    release = out / "2025"
+    verdicts = unhide_check(release, joint_singletons=False)
+    chosen = (verdicts.filter(pl.col("verdict") == "needed",
+                              pl.col("check").is_in(["rank", "joint audit"]))
+              .sort("table", "cell").unique("table", keep="first", maintain_order=True))
+    assert chosen.height >= 5
+    for table, key, value in chosen.select("table", "cell", "value").iter_rows():
+        copy = _unhidden(release, tmp_path / f"{table}-{key}", table, key, value)
+        findings = intrude(copy.parent, 2025, tmp_path / f"work-{table}-{key}")
+        assert failing(findings), f"{table} {key}: the intruder finds nothing once it is published"
