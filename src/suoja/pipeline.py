@@ -19,12 +19,12 @@ from suoja.protect.knowledge import pooled_groups, structural_boxes
 from suoja.protect.model import StructuralZeroError
 from suoja.protect.pooling import LOG_COLUMNS, pool
 from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease, Restricted
-from suoja.protect.reasons import KNOWLEDGE_REASON
 from suoja.protect.rounds import more_to_hide
+from suoja.protect.single import force_single, protect_single_count
 from suoja.register import read_register, register_fingerprint
 from suoja.register.reader import check_year_has_data
 from suoja.release._target import atomic_folder, check_target
-from suoja.tables.catalogue import Catalogue, Population, read_catalogue
+from suoja.tables.catalogue import Catalogue, read_catalogue
 from suoja.tables.cubes import (
     cell_key,
     cells_frame,
@@ -101,20 +101,6 @@ def _suppression_log(protected: pl.DataFrame) -> pl.DataFrame:
                          pl.col("status").alias("rule"), pl.col("reason")).cast(LOG_COLUMNS)
 
 
-def _protect_single_count(cells: pl.DataFrame, threshold: int,
-                          population: Population) -> pl.DataFrame:
-    """A population published as one count: nothing to compute it from, so primary only."""
-    small = pl.col("value").is_between(1, threshold - 1)
-    reason = pl.col("value").map_elements(
-        lambda n: f"{population.count(n)}, below the threshold of {threshold}",
-        return_dtype=pl.String)
-    return cells.with_columns(
-        pl.when(small).then(pl.lit("primary")).otherwise(pl.lit("published")).alias("status"),
-        pl.when(small).then(None).otherwise(pl.col("value")).alias("published"),
-        pl.when(small).then(reason).alias("reason"),
-    )
-
-
 MAX_ROUNDS = 12
 """Rounds of secondary suppression across the release before the audit decides."""
 
@@ -145,19 +131,10 @@ def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Po
             except StructuralZeroError as e:
                 raise RegisterError("the register", [f"population {name}: {e}"]) from None
         else:
-            protected_cells[name] = _protect_single_count(cells, policy.min_count, population)
+            protected_cells[name] = protect_single_count(cells, policy.min_count, population)
             if name in forced:
-                protected_cells[name] = _force_single(protected_cells[name], forced[name])
+                protected_cells[name] = force_single(protected_cells[name], forced[name])
     return protected_cells
-
-
-def _force_single(cells: pl.DataFrame, forced: pl.DataFrame) -> pl.DataFrame:
-    hide = pl.col("key").is_in(forced["key"].to_list()) & (pl.col("status") == "published")
-    return cells.with_columns(
-        pl.when(hide).then(pl.lit("secondary")).otherwise(pl.col("status")).alias("status"),
-        pl.when(hide).then(None).otherwise(pl.col("published")).alias("published"),
-        pl.when(hide).then(pl.lit(KNOWLEDGE_REASON)).otherwise(pl.col("reason")).alias("reason"),
-    )
 
 
 def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str, pl.DataFrame]:
@@ -200,6 +177,30 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
                     previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
                     progress: Progress | None = None, *, cube_set: CubeSet | None = None,
                     ) -> ProtectedRelease:
+    """``_protected`` by the policy's method. The optimal method's programme is optimal
+    for each population alone, before the joint rounds and unpick change its pattern, so
+    with ``secondary.method = "optimal"`` the heuristic's release is made too and the
+    cheaper by the policy's cost (then by units) is kept: it never hides more."""
+    from suoja.protect.loss import secondary_cost
+
+    def cost(release: ProtectedRelease) -> tuple[float, int]:
+        cells = release.restricted.cells.values()
+        priority = pl.concat([priority_frame(c, catalogue.priorities) for c in cells])
+        return secondary_cost(release.restricted.log, priority, policy.cell_cost,
+                              policy.unit_cost)
+
+    best = _protected(frames, year, catalogue, policy, previous, progress, cube_set=cube_set)
+    if policy.method != "optimal":
+        return best
+    other = _protected(frames, year, catalogue, replace(policy, method="heuristic"), previous,
+                       progress, cube_set=cube_set)
+    return replace(other, policy=policy) if cost(other) < cost(best) else best
+
+
+def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
+               policy: Policy, previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
+               progress: Progress | None = None, *, cube_set: CubeSet | None = None,
+               ) -> ProtectedRelease:
     """Compute, pool and protect every table of one year (nothing is written).
 
     Each population is protected on its own first (with the structural zeros of the

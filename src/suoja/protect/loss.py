@@ -55,3 +55,19 @@ def summary(loss: pl.DataFrame) -> str:
     return (f"hidden: {t['hidden']} of {t['cells']} cells ({t['primary']} primary, "
             f"{t['secondary']} secondary), {t['hidden_units']} units in them "
             f"({t['primary_units']} by the primaries alone)")
+
+
+def secondary_cost(log: pl.DataFrame, priority: pl.DataFrame, cell_cost: float,
+                   unit_cost: float) -> tuple[float, int]:
+    """What a pattern's secondary suppressions cost by the policy, and the units in them.
+
+    Each secondary cell of ``log`` (``table``, ``cell``, ``original``, ``rule``) costs its
+    priority weight (``priority``: ``table``, ``key``, ``weight``; 1 when not listed) times
+    ``cell_cost + unit_cost * units``, the objective the engines minimise.
+    """
+    weights = priority.select("table", pl.col("key").alias("cell"), "weight") \
+        .unique(["table", "cell"], keep="first")
+    hidden = log.filter(pl.col("rule") == "secondary").join(
+        weights, on=["table", "cell"], how="left").with_columns(pl.col("weight").fill_null(1.0))
+    cost = (hidden["weight"] * (cell_cost + unit_cost * hidden["original"])).sum()
+    return float(cost or 0.0), int(hidden["original"].sum() or 0)
