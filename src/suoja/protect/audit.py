@@ -210,8 +210,9 @@ def _attack_one(
     failures = []
     suspects = []
     for h in _hidden_forms(model).tolist():
-        if h == s or not base.component_of(h) & reach or _support(model, h) <= own:
-            continue
+        if h == s or h not in extremes or not base.component_of(h) & reach \
+                or _support(model, h) <= own:
+            continue  # a hidden form known without the singleton is judged by the audit
         shift = int(own <= _support(model, h))
         if _unchanged(base, s, extremes[h]):
             lo, hi = extremes[h][:2]
