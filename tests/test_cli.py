@@ -65,6 +65,24 @@ def test_audit_refuses_a_release_with_a_revealed_cell(embedded_release, tmp_path
     assert "DISCLOSED 2025 new_clients" in result.stdout and "Audit FAILED" in result.stdout
 
 
+def test_audit_of_tables_pooling_sets_that_do_not_nest_is_exit_2(embedded_release,
+                                                                  tmp_path: Path) -> None:
+    """A foreign or hand-edited release whose nested tables pool citizenships that no
+    pooling rule gives (new clients pool a country that those exploited in Finland list)
+    is input to fix: exit 2 naming the tables, not a traceback."""
+    copy = _copy(embedded_release.target, tmp_path)
+    finland = pl.read_csv(copy / "open" / "finland_victims_citizenship.csv", infer_schema=False)
+    listed = [c for c in finland["citizenship"].to_list() if not c.startswith("_")]
+    path = copy / "open" / "new_clients_citizenship.csv"
+    table = pl.read_csv(path, infer_schema=False)
+    table.filter(pl.col("citizenship") != listed[0]).write_csv(path)
+    result = runner.invoke(app, ["audit", str(copy)])
+    assert result.exit_code == 2, result.output
+    assert "new_clients_citizenship" in result.output
+    assert "finland_victims_citizenship" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_audit_json_lists_every_hidden_cell(embedded_release) -> None:
     import json
 

@@ -197,11 +197,6 @@ class Intruder:
             for c in self.releases[year].tables.get(t.id, [])
         } - {TOTAL, OTHER}
 
-    def pooled(self, year: int, pop: str, dim: str) -> list[str]:
-        shown, cube_only = self.shown(year, pop, dim), self.spec.cube_only(dim)
-        codes = self.cubes[year, pop].codes[dim]
-        return [c for c in codes if c not in shown and c not in cube_only]
-
     def pooled_in(self, year: int, table: Table, dim: str) -> list[str]:
         """The codes one table counts in its ``_O``: every code it does not list."""
         listed = {c.codes[dim] for c in self.releases[year].tables.get(table.id, [])}

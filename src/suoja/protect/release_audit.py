@@ -27,7 +27,13 @@ from suoja.protect.pooling import per_table, reference_table
 from suoja.protect.protected import ProtectedRelease
 from suoja.protect.rules import SuppressionRules
 from suoja.tables.catalogue import Catalogue
-from suoja.tables.cubes import cell_key, implicit_cells, is_implicit, other_hierarchy
+from suoja.tables.cubes import (
+    cell_key,
+    cube_coordinates,
+    implicit_cells,
+    is_implicit,
+    other_hierarchy,
+)
 
 SCHEMA = {"year": pl.Int64, "table": pl.String, "key": pl.String, "kind": pl.String,
           "lo": pl.Int64, "hi": pl.Int64, "exact": pl.Boolean, "ok": pl.Boolean,
@@ -167,21 +173,17 @@ def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
                                                           domains[dim])
                 for table_id, codes in more.items():
                     extra.setdefault(table_id, {})[dim] = codes
-        others, alias = other_hierarchy(extra)
-        parts = []
-        for table_spec in specs:
-            coords = []
-            for d in dims:
-                if d in alias.get(table_spec.id, {}):
-                    coords.append(pl.when(pl.col(d) == OTHER)
-                                  .then(pl.lit(alias[table_spec.id][d])).otherwise(pl.col(d))
-                                  .alias(d))
-                else:
-                    coords.append(pl.col(d) if d in table_spec.dimensions
-                                  else pl.lit(table_spec.where.get(d, TOTAL)).alias(d))
-            parts.append(tables[table_spec.id].select(
-                pl.lit(table_spec.id).alias("table"), cell_key(table_spec).alias("key"), *coords,
-                pl.col("value").cast(pl.Int64).alias("published")))
+        try:
+            others, alias = other_hierarchy(extra)
+        except ValueError as error:
+            raise UsageError(
+                f"the {year} tables of population {population} cannot come from suoja's "
+                f"pooling rule: {error} (each table pools the codes it does not list, and "
+                "the tables of nested slices must pool nested sets)") from None
+        parts = [tables[s.id].select(
+            pl.lit(s.id).alias("table"), cell_key(s).alias("key"),
+            *cube_coordinates(s, dims, alias), pl.col("value").cast(pl.Int64).alias("published"))
+            for s in specs]
         cells = pl.concat(parts)
         if dims:
             implicit = implicit_cells(cells, catalogue, population, domains, "published")

@@ -9,7 +9,7 @@ of its code lists present, zeros included.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import polars as pl
@@ -200,19 +200,30 @@ def cells_frame(tables: Mapping[str, pl.DataFrame], cube: Cube,
     parts = []
     alias = other_hierarchy(cube.table_pooled)[1]
     for spec in catalogue.tables_of(cube.population):
-        table = tables[spec.id]
-        coords = []
-        for dim in cube.dimensions:
-            if dim in alias.get(spec.id, {}):
-                coords.append(pl.when(pl.col(dim) == OTHER).then(pl.lit(alias[spec.id][dim]))
-                              .otherwise(pl.col(dim)).alias(dim))
-            elif dim in spec.dimensions:
-                coords.append(pl.col(dim))
-            else:
-                coords.append(pl.lit(spec.where.get(dim, TOTAL)).alias(dim))
-        parts.append(table.select(pl.lit(spec.id).alias("table"), cell_key(spec).alias("key"),
-                                  *coords, VALUE))
+        parts.append(tables[spec.id].select(
+            pl.lit(spec.id).alias("table"), cell_key(spec).alias("key"),
+            *cube_coordinates(spec, cube.dimensions, alias), VALUE))
     return pl.concat(parts)
+
+
+def cube_coordinates(spec: TableSpec, dimensions: Sequence[str],
+                     alias: Mapping[str, Mapping[str, str]]) -> list[pl.Expr]:
+    """One expression per cube dimension placing a row of ``spec``'s table in the cube.
+
+    A dimension of the table keeps its code, except the table's own ``_O``, which becomes
+    its ``_O~table`` code (``alias`` from ``other_hierarchy``); any other dimension is the
+    table's ``where`` code or ``_T``.
+    """
+    coords = []
+    for dim in dimensions:
+        if dim in alias.get(spec.id, {}):
+            coords.append(pl.when(pl.col(dim) == OTHER).then(pl.lit(alias[spec.id][dim]))
+                          .otherwise(pl.col(dim)).alias(dim))
+        elif dim in spec.dimensions:
+            coords.append(pl.col(dim))
+        else:
+            coords.append(pl.lit(spec.where.get(dim, TOTAL)).alias(dim))
+    return coords
 
 
 def is_implicit(table: pl.Expr) -> pl.Expr:
