@@ -201,6 +201,11 @@ def publish(
         from suoja.release.write import release_loss
 
         typer.echo(f"  {summary(release_loss(result.release))}")
+        bound = result.release.restricted.extra.get("bound")
+        if bound is not None and not bound.is_empty():
+            from suoja.protect.loss import bound_summary
+
+            typer.echo(f"  {bound_summary(bound)}")
         never = result.release.restricted.extra.get("never_hide")
         if never is not None and not never.is_empty():
             from suoja.tables.priorities import never_hide_summary

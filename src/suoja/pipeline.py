@@ -13,24 +13,20 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from suoja.errors import RegisterError, UsageError
+from suoja.errors import UsageError
 from suoja.policy import Policy, read_policy, with_privacy
-from suoja.protect.knowledge import pooled_groups, structural_boxes
-from suoja.protect.model import StructuralZeroError
 from suoja.protect.pooling import LOG_COLUMNS, pool
+from suoja.protect.populations import protect_populations, release_bounds, singleton_findings
 from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease, Restricted
 from suoja.protect.rounds import more_to_hide
-from suoja.protect.single import force_single, protect_single_count
 from suoja.register import read_register, register_fingerprint
 from suoja.register.reader import check_year_has_data
 from suoja.release._target import atomic_folder, check_target
 from suoja.tables.catalogue import Catalogue, read_catalogue
 from suoja.tables.cubes import (
     cell_key,
-    cells_frame,
     compute_cubes,
     compute_tables,
-    implicit_cells,
     is_implicit,
 )
 from suoja.tables.priorities import never_hide_report, priority_frame
@@ -105,38 +101,6 @@ MAX_ROUNDS = 12
 """Rounds of secondary suppression across the release before the audit decides."""
 
 
-def _protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
-                         forced: Mapping[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Primary and secondary suppression of each population's tables on its own."""
-    from suoja.protect import protect
-
-    codes = {d: dim.cube_codes for d, dim in catalogue.dimensions.items()}
-    protected_cells: dict[str, pl.DataFrame] = {}
-    for name, cube in cubes.items():
-        cells = cells_frame(tables, cube, catalogue)
-        cells = pl.concat([cells, implicit_cells(cells, catalogue, name, cube.domains, "value")])
-        population = catalogue.populations[name]
-        if cube.dimensions:
-            boxes = structural_boxes(catalogue.facts, name, cube.domains, codes,
-                                     pooled_groups(pooled[name].pooled))
-            try:
-                protected_cells[name] = protect(cells, cube.domains, cube.finest,
-                                                cube.hierarchies,
-                                                rules=policy.suppression_rules(),
-                                                unit=population.units("en"),
-                                                structural=boxes, forced=forced.get(name),
-                                                derived=is_implicit(pl.col("table")),
-                                                priority=priority_frame(
-                                                    cells, catalogue.priorities))
-            except StructuralZeroError as e:
-                raise RegisterError("the register", [f"population {name}: {e}"]) from None
-        else:
-            protected_cells[name] = protect_single_count(cells, policy.min_count, population)
-            if name in forced:
-                protected_cells[name] = force_single(protected_cells[name], forced[name])
-    return protected_cells
-
-
 def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str, pl.DataFrame]:
     out = {}
     for spec in catalogue.tables:
@@ -155,7 +119,11 @@ def _unpick(protected_cells: dict[str, pl.DataFrame], out: Mapping[str, pl.DataF
     log = pl.concat([_suppression_log(cells) for cells in protected_cells.values()])
     priority = pl.concat([priority_frame(cells, catalogue.priorities)
                           for cells in protected_cells.values()])
-    freed = unpick(out, log, year, catalogue, policy, earlier_views, priority)
+    implicit = {(t, k): v for cells in protected_cells.values() for t, k, v in
+                cells.filter(is_implicit(pl.col("table"))).select("table", "key", "value")
+                .iter_rows()}
+    freed = unpick(out, log, year, catalogue, policy, earlier_views, priority,
+                   implicit=implicit)
     if not freed:
         return protected_cells
     free = pl.DataFrame(freed, schema={"table": pl.String, "key": pl.String}, orient="row") \
@@ -229,7 +197,7 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
     forced: dict[str, pl.DataFrame] = {}
     for round_ in range(1, MAX_ROUNDS + 1):
         step(f"Protecting the tables (round {round_})")
-        protected_cells = _protect_populations(cubes, pooled, tables, catalogue, policy, forced)
+        protected_cells = protect_populations(cubes, pooled, tables, catalogue, policy, forced)
         out = _published_tables(tables, protected_cells, catalogue)
         views = views_from_tables(out, catalogue, policy, year) + earlier_views
         step(f"Joint audit (round {round_})")
@@ -248,14 +216,21 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
     # range as the outsider can narrow it (the independent intruder's ranges exactly).
     step("Joint audit: the outsider's exact ranges")
     found = audit_views(views, catalogue, policy, year)
+    singles = singleton_findings(cubes, pooled, tables, catalogue, policy, protected_cells, year)
+    if singles.height:
+        found = pl.concat([found, singles.select(found.columns).cast(found.schema)])
     logs = [p.log for p in pooled.values()]
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
-    restricted = Restricted(log=pl.concat(logs).sort("table", "cell"),
+    log = pl.concat(logs).sort("table", "cell")
+    step("Lower bound of the loss")
+    bounds = release_bounds(cubes, pooled, tables, catalogue, policy, log, protected_cells)
+    restricted = Restricted(log=log,
                             register_fingerprint=(cube_set.register_fingerprint if cube_set
                                                   else register_fingerprint(frames)),
                             cells=protected_cells, audit=found,
                             extra={"never_hide": never_hide_report(protected_cells,
-                                                                   catalogue.priorities)})
+                                                                   catalogue.priorities),
+                                   "bound": bounds})
     return ProtectedRelease(year=year, catalogue=catalogue, policy=policy, tables=out,
                             restricted=restricted)
 

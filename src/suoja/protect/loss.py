@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
+STATED_MARGIN = 0.10
+"""The default (heuristic) method's secondary suppressions cost at most this share more
+than the proven least cost on the embedded release (``release_bounds``; checked by
+``benchmarks/bench_protect_release.py`` and the tests)."""
+
 LOSS_SCHEMA = {"table": pl.String, "cells": pl.Int64, "primary": pl.Int64,
                "secondary": pl.Int64, "hidden": pl.Int64, "primary_units": pl.Int64,
                "secondary_units": pl.Int64, "hidden_units": pl.Int64, "pooled": pl.Int64}
@@ -71,3 +76,15 @@ def secondary_cost(log: pl.DataFrame, priority: pl.DataFrame, cell_cost: float,
         weights, on=["table", "cell"], how="left").with_columns(pl.col("weight").fill_null(1.0))
     cost = (hidden["weight"] * (cell_cost + unit_cost * hidden["original"])).sum()
     return float(cost or 0.0), int(hidden["original"].sum() or 0)
+
+
+def bound_summary(bound: pl.DataFrame) -> str:
+    """One sentence comparing what the secondary suppressions cost with the proven lower
+    bound (``suoja.protect.populations.release_bounds`` rows: ``cost``, ``lower_bound``, ``proven``)."""
+    cost, least = float(bound["cost"].sum()), float(bound["lower_bound"].sum())
+    gap = 0.0 if cost <= least + 1e-9 else (cost - least) / cost
+    solved = "" if bound["proven"].all() else \
+        " (some populations stopped at a work limit: the bound is lower)"
+    verdict = "the least possible" if gap == 0 else f"{100 * gap:.1f} % above it"
+    return (f"secondary suppressions cost {cost:g}; no safe pattern costs less than "
+            f"{least:g}{solved}: {verdict}")

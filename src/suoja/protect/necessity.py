@@ -50,6 +50,7 @@ from suoja.protect.ranges import Attacker
 from suoja.protect.release_audit import (
     ONE,
     audit_views,
+    implicit_truth,
     joint_earlier,
     read_open_tables,
     read_previous,
@@ -78,10 +79,13 @@ class UnhideCheck:
 
     def __init__(self, tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
                  catalogue: Catalogue, policy: Policy, earlier_views: list,
-                 joint_singletons: bool = True) -> None:
+                 joint_singletons: bool = True,
+                 implicit: Mapping[Cell, int] | None = None) -> None:
         """The release as published (``tables``, as under ``open/``), its suppression log
         (``table``, ``cell``, ``original``, ``rule``), its year and the outsider's views of
-        the earlier releases."""
+        the earlier releases; ``implicit``, the true values of implicit cells (``T[dim=
+        code]``), makes the person behind an implicit singleton an attacker too (the
+        engine protects against them: ``secure``)."""
         self.joint_singletons = joint_singletons
         self.catalogue, self.policy = catalogue, policy
         self.rules = policy.suppression_rules()
@@ -94,6 +98,7 @@ class UnhideCheck:
         cells = log.filter(pl.col("rule") != "pooled")
         self.values: dict[Cell, int] = {(t, k): int(v) for t, k, v in
                                         cells.select("table", "cell", "original").iter_rows()}
+        self.values.update({c: int(v) for c, v in (implicit or {}).items() if v is not None})
         self.base = self.pattern(self.tables)
         self._last: tuple[tuple[Cell, ...], Pattern] | None = None
         self._base_audit: set[tuple] | None = None
@@ -124,7 +129,9 @@ class UnhideCheck:
         for y, earlier in sorted(joint_earlier(previous, year).items()):
             earlier_views += views_from_tables(earlier, catalogue, policy, y)
         log = pl.read_csv(log_path, schema_overrides={"cell": pl.String, "original": pl.Int64})
-        return cls(tables, log, year, catalogue, policy, earlier_views, joint_singletons)
+        implicit = implicit_truth(tables, log, catalogue, policy, year)
+        return cls(tables, log, year, catalogue, policy, earlier_views, joint_singletons,
+                   implicit)
 
     def publish(self, cell: Cell) -> None:
         """Take ``cell`` as published from now on (the base every later check starts from)."""
@@ -276,7 +283,7 @@ class UnhideCheck:
         block = pattern.joint.blocks[(self.year, population)]
         model, mine = block.model, {c for c in pattern.rows if c in block.forms}
         known = known_values(model)
-        for s in sorted(c for c in mine if self.values[c] == 1):
+        for s in (c for c in pattern.singletons() if c in block.forms):
             attacked = known.copy()
             attacked[block.forms[s]] = 1.0
             attacker = Attacker(model.forms, attacked, self.rules.time_limit)
@@ -301,7 +308,7 @@ class UnhideCheck:
             form = block.model.forms[block.forms[cell]]
             near.update(np.unique(probe.label[form.indices + block.offset]).tolist())
         for s in pattern.singletons():
-            if not probe.components_of(pattern.rows[s]) & near:
+            if not probe.components_of(pattern.row(s)) & near:
                 continue
             attacker = None
             for h in sorted(pattern.rows):

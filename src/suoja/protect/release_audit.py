@@ -149,9 +149,37 @@ def _pooling(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue, populatio
     return everywhere, slices, extra
 
 
+def implicit_truth(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame,
+                   catalogue: Catalogue, policy: Policy, year: int) -> dict[tuple[str, str], int]:
+    """The true value of each implicit cell (``T[dim=code]``, a difference of figures) of
+    a release: its published ``tables`` with the hidden cells' true values from the
+    suppression ``log`` (``table``, ``cell``, ``original``)."""
+    originals = log.select("table", pl.col("cell").alias("__key"), "original")
+    filled = {}
+    for spec in catalogue.tables:
+        if spec.id not in tables:
+            continue
+        frame = tables[spec.id].with_columns(cell_key(spec).alias("__key")).join(
+            originals.filter(pl.col("table") == spec.id).drop("table"), on="__key", how="left")
+        filled[spec.id] = frame.with_columns(
+            pl.coalesce(pl.col("value").cast(pl.Int64), pl.col("original")).alias("value"),
+        ).drop("__key", "original")
+    truth = {}
+    for view in views_from_tables(filled, catalogue, policy, year, implicit_values=True):
+        implicit = view.cells.filter(is_implicit(pl.col("table")))
+        truth.update({(t, k): v for t, k, v in implicit.select("table", "key", "published")
+                      .iter_rows() if v is not None})
+    return truth
+
+
 def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
-                      policy: Policy, year: int) -> list[View]:
-    """What an outsider sees of each population in one year's published tables."""
+                      policy: Policy, year: int, *,
+                      implicit_values: bool = False) -> list[View]:
+    """What an outsider sees of each population in one year's published tables.
+
+    With ``implicit_values`` the implicit cells keep the differences they are (for
+    ``implicit_truth``, from true tables); an outsider's view has them unknown (null).
+    """
     views = []
     for population, spec in catalogue.populations.items():
         specs = catalogue.tables_of(population)
@@ -187,8 +215,9 @@ def views_from_tables(tables: Mapping[str, pl.DataFrame], catalogue: Catalogue,
         cells = pl.concat(parts)
         if dims:
             implicit = implicit_cells(cells, catalogue, population, domains, "published")
-            cells = pl.concat([cells, implicit.with_columns(
-                pl.lit(None, pl.Int64).alias("published"))])
+            if not implicit_values:
+                implicit = implicit.with_columns(pl.lit(None, pl.Int64).alias("published"))
+            cells = pl.concat([cells, implicit])
         else:
             cells = cells.with_columns(pl.lit(TOTAL).alias(ONE)).select(
                 "table", "key", ONE, "published")

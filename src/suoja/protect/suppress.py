@@ -8,8 +8,10 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
+from suoja.protect.bound import LowerBound, lower_bound, singleton_exposures
 from suoja.protect.defend import Defender
 from suoja.protect.gauss import Progress
+from suoja.protect.highs import INF
 from suoja.protect.large import gauss_protect, uses_gauss
 from suoja.protect.model import Hierarchies, LinearModel, ZeroBox, build_model
 from suoja.protect.optimal import optimal_pattern
@@ -113,6 +115,115 @@ def _cost(defender: Defender, state: State) -> float:
     return float(defender.weights[state.hidden].sum())
 
 
+def _setting(model: LinearModel, rules: SuppressionRules,
+             ) -> tuple[dict[str, np.ndarray], dict[int, int], np.ndarray]:
+    """The forms' facts, the single-category forms and which forms may be hidden."""
+    facts = form_facts(model)
+    values = facts["value"]
+    relations = find_relations(model.cells, model.dimensions)
+    single = single_category_forms(relations, model, values) if rules.zeros_sensitive else {}
+    can_hide = values > 0 if not rules.zeros_sensitive else np.ones(len(values), bool)
+    can_hide &= np.diff(model.forms.indptr) > 0
+    if rules.protect_grand_total:
+        can_hide &= ~facts["grand_total"]
+    return facts, single, can_hide
+
+
+def secondary_bound(
+    cells: pl.DataFrame | LinearModel,
+    domains: Mapping[str, Sequence[str]] | None = None,
+    finest: pl.DataFrame | None = None,
+    hierarchies: Hierarchies | None = None,
+    rules: SuppressionRules | None = None,
+    *,
+    structural: Sequence[ZeroBox] = (),
+    derived: pl.Expr | None = None,
+    priority: pl.DataFrame | None = None,
+) -> LowerBound:
+    """A proven lower bound on what the secondary suppressions of ``protect`` can cost.
+
+    Takes the arguments of ``protect``. The cost is the one the suppression log reports
+    (``suoja.protect.loss.secondary_cost``): ``rules.cell_cost`` per hidden published cell
+    plus ``rules.unit_cost`` per unit in it, times the priority weight; derived cells
+    (``derived``) are no published cell and cost nothing. The constraints are those of
+    ``suoja.protect.bound``: every primary keeps its protection interval against an
+    attacker who knows this population's published cells (and, with singleton protection,
+    the singleton's own cell), so no pattern the audit passes costs less. Forced cells are
+    left out (they only add).
+
+    Returns:
+        ``suoja.protect.bound.LowerBound``.
+    """
+    rules = rules or SuppressionRules()
+    model = _model(cells, domains, finest, hierarchies, rules, structural)
+    facts, single, can_hide = _setting(model, rules)
+    values = facts["value"]
+    primary = primary_forms(model, values, rules, single)
+    row_weight, _ = _priorities(model, priority)
+    if row_weight is None:
+        row_weight = np.ones(model.cells.height)
+    mask = _derived_rows(model, derived)
+    if mask is not None:
+        row_weight = np.where(mask, 0.0, row_weight)
+    row_value = values[model.form_of_row].astype(np.float64)
+    cost = np.bincount(model.form_of_row, minlength=len(values),
+                       weights=row_weight * (rules.cell_cost + rules.unit_cost * row_value))
+    free = _free_forms(model, mask, values, rules.threshold)
+    return lower_bound(model.forms, model.values, primary, can_hide, cost, rules, values,
+                       cap=_cap(model, can_hide & ~primary), singletons=rules.singleton_protection,
+                       free=free, time_limit=rules.time_limit)
+
+
+def _derived_rows(model: LinearModel, derived: pl.Expr | None) -> np.ndarray | None:
+    return None if derived is None else \
+        model.cells.select(derived.fill_null(False)).to_series().to_numpy()
+
+
+def _cap(model: LinearModel, hideable: np.ndarray) -> float:
+    """The population's total when a form of every variable is always published (a bound
+    on any variable for ``suoja.protect.bound``), else ``INF``."""
+    assert model.values is not None
+    whole = np.diff(model.forms.indptr) == model.forms.shape[1]
+    return float(model.values.sum()) if (whole & ~hideable).any() else INF
+
+
+def singleton_exposures_of(
+    cells: pl.DataFrame,
+    hidden: pl.DataFrame,
+    domains: Mapping[str, Sequence[str]],
+    finest: pl.DataFrame,
+    hierarchies: Hierarchies | None = None,
+    rules: SuppressionRules | None = None,
+    *,
+    structural: Sequence[ZeroBox] = (),
+    derived: pl.Expr | None = None,
+    priority: pl.DataFrame | None = None,
+) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """The singleton disclosures of a finished pattern (``suoja.protect.bound.
+    singleton_exposures``): ((table, key) of the singleton, (table, key) of the hidden
+    cell its person can compute exactly). Takes the arguments of ``protect`` and the
+    hidden cells (``table``, ``key``); ``priority`` is not used. Empty without singleton
+    protection."""
+    del priority
+    rules = rules or SuppressionRules()
+    if not rules.singleton_protection:
+        return []
+    model = _model(cells, domains, finest, hierarchies, rules, structural)
+    facts, _, can_hide = _setting(model, rules)
+    values = facts["value"]
+    rows = model.cells.select("table", "key").with_row_index("__row").join(
+        hidden.select("table", "key"), on=["table", "key"], how="inner")["__row"].to_numpy()
+    mask = np.zeros(len(values), dtype=bool)
+    mask[model.form_of_row[rows]] = True
+    free = _free_forms(model, _derived_rows(model, derived), values, rules.threshold)
+    assert model.values is not None
+    pairs = singleton_exposures(model.forms, model.values, mask, values, free=free,
+                                cap=_cap(model, mask))
+    first = np.unique(model.form_of_row, return_index=True)[1]
+    names = model.cells.select("table", "key").rows()
+    return [(names[first[s]], names[first[c]]) for s, c in pairs]
+
+
 def choose_pattern(
     model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | None = None,
     derived: np.ndarray | None = None,
@@ -135,14 +246,7 @@ def choose_pattern(
     The method follows ``rules.method``; the heuristic hands over to Gaussian elimination
     above ``LARGE_FORMS`` forms, and the optimal method keeps the heuristic's pattern when
     its own is not cheaper (so it never hides more, by cost)."""
-    facts = form_facts(model)
-    values = facts["value"]
-    relations = find_relations(model.cells, model.dimensions)
-    single = single_category_forms(relations, model, values) if rules.zeros_sensitive else {}
-    can_hide = values > 0 if not rules.zeros_sensitive else np.ones(len(values), bool)
-    can_hide &= np.diff(model.forms.indptr) > 0
-    if rules.protect_grand_total:
-        can_hide &= ~facts["grand_total"]
+    facts, single, can_hide = _setting(model, rules)
     row_weight, keep = _priorities(model, priority)
     cost = weights(facts, rules, row_weight, model.form_of_row)
     if keep.any():

@@ -78,7 +78,8 @@ class Pattern:
         rules: The suppression rules (threshold, interval, time limit).
         codes: Every code of each dimension (``Dimension.cube_codes``).
         year: The pattern's year.
-        values: True value of each hidden cell of ``year``, by (table, key).
+        values: True value of each hidden cell of ``year``, by (table, key); implicit
+            cells may be given too (their singletons are attackers as well).
     """
 
     def __init__(self, views: Sequence[View], facts: Sequence[Fact], rules: SuppressionRules,
@@ -120,12 +121,20 @@ class Pattern:
         return self._residual[cell]
 
     def support(self, cell: Cell) -> frozenset[int]:
-        """The joint variables a hidden cell sums."""
-        return frozenset(self.rows[cell].indices.tolist())
+        """The joint variables a hidden or derived cell sums."""
+        return frozenset(self.row(cell).indices.tolist())
+
+    def row(self, cell: Cell) -> sp.csr_matrix:
+        """The joint row of a hidden or derived cell."""
+        return self.rows[cell] if cell in self.rows else self.derived[cell]
 
     def singletons(self) -> list[Cell]:
-        """The hidden cells of value 1, sorted."""
-        return sorted(c for c in self.rows if self.values[c] == 1)
+        """The cells of value 1 that the person behind them knows, sorted: the hidden
+        cells, and the implicit cells (a difference of figures, ``T[dim=code]``) whose
+        true value is given in ``values``."""
+        implicit = (c for c in self.derived
+                    if self.kinds[c] == "implicit" and self.values.get(c) == 1)
+        return sorted([*(c for c in self.rows if self.values[c] == 1), *implicit])
 
     def exempt(self, s: Cell, h: Cell) -> tuple[bool, int]:
         """Whether ``h`` tells the unit alone in ``s`` nothing, and the shift to judge by."""
@@ -199,7 +208,7 @@ class Pattern:
             return {v: a for v, a in out.items() if a}
 
         hidden = sorted(h for h in self.rows if h != cell)
-        residuals = {h: after(h) for h in hidden}
+        residuals = {h: after(h) for h in [*hidden, *self.singletons()] if h != cell}
         for h in hidden:
             if self.residual(h) and not residuals[h]:
                 return None, h
@@ -231,7 +240,7 @@ class Pattern:
     def attacker_with(self, s: Cell) -> JointAttacker:
         """The outsider's integer programme with singleton ``s`` fixed at 1."""
         j = self.joint
-        joint = replace(j, matrix=sp.vstack([j.matrix, self.rows[s]]).tocsr(),
+        joint = replace(j, matrix=sp.vstack([j.matrix, self.row(s)]).tocsr(),
                         lower=np.append(j.lower, 1.0), upper=np.append(j.upper, 1.0),
                         row_facts=[*j.row_facts, "singleton"],
                         row_terms=[*j.row_terms, []])

@@ -108,8 +108,9 @@ def release_loss(release: ProtectedRelease) -> pl.DataFrame:
 
 
 def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
-    """``restricted/``: the suppression log, the loss per table (``loss.csv``) and the
-    audit, readable by the owner only."""
+    """``restricted/``: the suppression log, the loss per table (``loss.csv``), the proven
+    lower bound of the loss per population (``bound.csv``) and the audit, readable by
+    the owner only."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, OWNER_ONLY_DIR)
     log = folder / "suppression_log.csv"
@@ -119,6 +120,11 @@ def write_restricted(release: ProtectedRelease, folder: Path) -> list[Path]:
         loss = folder / "loss.csv"
         release_loss(release).write_csv(loss)
         paths.append(loss)
+    bound = release.restricted.extra.get("bound")
+    if bound is not None and not bound.is_empty():
+        path = folder / "bound.csv"
+        bound.write_csv(path)
+        paths.append(path)
     never = release.restricted.extra.get("never_hide")
     if never is not None and not never.is_empty():
         path = folder / "never_hide.csv"

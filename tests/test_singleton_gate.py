@@ -1,0 +1,74 @@
+"""Singletons behind implicit cells, and the release's singleton gate (issue 13).
+
+The person behind an implicit cell of one unit (the one Finnish new client exploited
+abroad: all Finnish new clients minus those exploited in Finland) knows that cell. Unpick
+used to ignore such singletons and published a cell that let this person compute a
+hidden primary of the Finland tables. ``suoja.protect.bound.singleton_exposures``, a
+linear programme that shares no code with the engine's certificates or with unpick, now
+checks every finished pattern, and the release is refused if it finds anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import polars as pl
+import pytest
+import scipy.sparse as sp
+from conftest import REPO
+
+from suoja.pipeline import protect_release
+from suoja.policy import read_policy
+from suoja.protect.bound import singleton_exposures
+from suoja.register import read_register
+from suoja.tables.catalogue import read_catalogue
+
+
+def test_a_singleton_computes_a_disjoint_cell_through_a_published_total():
+    # variables v0 (1 unit), v1 (3 units), v2 (9 units); forms: v0, v1, v2, v0+v1, total
+    forms = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 1, 1]]))
+    x = np.array([1.0, 3.0, 9.0])
+    values = np.asarray(forms @ x, dtype=np.int64)
+    hidden = np.array([True, True, False, False, False])  # v0+v1 published: 4
+    assert singleton_exposures(forms, x, hidden, values) == [(0, 1)]
+    hidden = np.array([True, True, False, True, False])  # v0+v1 hidden, v2 and total shown
+    assert singleton_exposures(forms, x, hidden, values) == [(0, 1), (0, 3)]
+    hidden = np.array([True, True, True, True, True])  # nothing published: nothing known
+    assert singleton_exposures(forms, x, hidden, values) == []
+
+
+def test_a_cell_inside_the_singleton_or_holding_only_it_is_exempt():
+    # forms: s = v0+v1 (1 unit), a = v0 (the same unit), b = v1 (0, published), v2, total
+    forms = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]]))
+    x = np.array([1.0, 0.0, 5.0])
+    values = np.asarray(forms @ x, dtype=np.int64)
+    hidden = np.array([True, True, False, True, False])
+    # a lies inside s, and s holds only a's unit: neither person learns anything new, but
+    # the hidden v2 is the total minus s, which s's person knows
+    assert singleton_exposures(forms, x, hidden, values) == [(0, 3), (1, 3)]
+
+
+@pytest.mark.slow
+def test_unpick_without_implicit_singletons_is_caught_by_the_gate(monkeypatch):
+    """The embedded 2025 release: with unpick blind to implicit singletons (as before),
+    the finished pattern lets the one Finnish client exploited abroad compute a hidden
+    cell, and the release's audit fails; with them, nothing is found."""
+    import suoja.protect.unpick as unpick
+
+    frames = read_register(REPO / "data" / "register").frames
+    catalogue, policy = read_catalogue(), read_policy()
+    release = protect_release(frames, 2025, catalogue, policy)
+    assert not release.restricted.audit.filter(pl.col("knowledge") == "singleton").height
+    assert release.restricted.audit["ok"].all()
+
+    blind = unpick.UnhideCheck
+
+    def without_implicit(*args, implicit=None, **kwargs):
+        return blind(*args, **kwargs)
+
+    monkeypatch.setattr(unpick, "UnhideCheck", without_implicit)
+    leaky = protect_release(frames, 2025, catalogue, replace(policy))
+    found = leaky.restricted.audit.filter(pl.col("knowledge") == "singleton")
+    assert found.height and not found["ok"].any()
+    assert found["finding"].str.contains(r"\[in_finland=N\]").any()
