@@ -50,25 +50,33 @@ def test_a_cell_inside_the_singleton_or_holding_only_it_is_exempt():
 
 
 @pytest.mark.slow
-def test_unpick_without_implicit_singletons_is_caught_by_the_gate(monkeypatch):
-    """The embedded 2025 release: with unpick blind to implicit singletons (as before),
-    the finished pattern lets the one Finnish client exploited abroad compute a hidden
-    cell, and the release's audit fails; with them, nothing is found."""
-    import suoja.protect.unpick as unpick
+def test_unpick_blind_to_implicit_singletons_is_caught_by_the_gate(monkeypatch):
+    """The embedded 2025 release: with unpick blind to implicit singletons (as it was),
+    the gate finds that the one Finnish client exploited abroad could compute a hidden
+    cell, and the engine's pattern is kept; with them, the gate finds nothing."""
+    import suoja.pipeline as pipeline
+    import suoja.protect.necessity as necessity
 
     frames = read_register(REPO / "data" / "register").frames
     catalogue, policy = read_catalogue(), read_policy()
+    gate = pipeline.singleton_findings
+    seen: list[pl.DataFrame] = []
+
+    def spy(*args, **kwargs):
+        seen.append(gate(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(pipeline, "singleton_findings", spy)
     release = protect_release(frames, 2025, catalogue, policy)
-    assert not release.restricted.audit.filter(pl.col("knowledge") == "singleton").height
+    assert [f.height for f in seen] == [0, 0]  # after unpick, and in the final audit
     assert release.restricted.audit["ok"].all()
+    hidden = release.restricted.log.filter(pl.col("rule") == "secondary").height
 
-    blind = unpick.UnhideCheck
-
-    def without_implicit(*args, implicit=None, **kwargs):
-        return blind(*args, **kwargs)
-
-    monkeypatch.setattr(unpick, "UnhideCheck", without_implicit)
-    leaky = protect_release(frames, 2025, catalogue, replace(policy))
-    found = leaky.restricted.audit.filter(pl.col("knowledge") == "singleton")
-    assert found.height and not found["ok"].any()
-    assert found["finding"].str.contains(r"\[in_finland=N\]").any()
+    seen.clear()
+    monkeypatch.setattr(necessity, "implicit_truth", lambda *args: {})
+    fallback = protect_release(frames, 2025, catalogue, replace(policy))
+    after_unpick, final = seen
+    assert after_unpick.height and not after_unpick["ok"].any()
+    assert after_unpick["finding"].str.contains(r"\[in_finland=N\]").any()
+    assert final.height == 0 and fallback.restricted.audit["ok"].all()
+    assert fallback.restricted.log.filter(pl.col("rule") == "secondary").height >= hidden

@@ -80,7 +80,8 @@ def secondary_cost(log: pl.DataFrame, priority: pl.DataFrame, cell_cost: float,
 
 def bound_summary(bound: pl.DataFrame) -> str:
     """One sentence comparing what the secondary suppressions cost with the proven lower
-    bound (``suoja.protect.populations.release_bounds`` rows: ``cost``, ``lower_bound``, ``proven``)."""
+    bound (``suoja.protect.per_population.release_bounds`` rows: ``cost``,
+    ``lower_bound``, ``proven``)."""
     cost, least = float(bound["cost"].sum()), float(bound["lower_bound"].sum())
     gap = 0.0 if cost <= least + 1e-9 else (cost - least) / cost
     solved = "" if bound["proven"].all() else \

@@ -79,13 +79,12 @@ class UnhideCheck:
 
     def __init__(self, tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
                  catalogue: Catalogue, policy: Policy, earlier_views: list,
-                 joint_singletons: bool = True,
-                 implicit: Mapping[Cell, int] | None = None) -> None:
+                 joint_singletons: bool = True) -> None:
         """The release as published (``tables``, as under ``open/``), its suppression log
         (``table``, ``cell``, ``original``, ``rule``), its year and the outsider's views of
-        the earlier releases; ``implicit``, the true values of implicit cells (``T[dim=
-        code]``), makes the person behind an implicit singleton an attacker too (the
-        engine protects against them: ``secure``)."""
+        the earlier releases. The true values of the implicit cells (``T[dim=code]``,
+        ``release_audit.implicit_truth``) make the person behind an implicit singleton an
+        attacker too, as the engine (``secure``) has them."""
         self.joint_singletons = joint_singletons
         self.catalogue, self.policy = catalogue, policy
         self.rules = policy.suppression_rules()
@@ -98,7 +97,8 @@ class UnhideCheck:
         cells = log.filter(pl.col("rule") != "pooled")
         self.values: dict[Cell, int] = {(t, k): int(v) for t, k, v in
                                         cells.select("table", "cell", "original").iter_rows()}
-        self.values.update({c: int(v) for c, v in (implicit or {}).items() if v is not None})
+        implicit = implicit_truth(self.tables, cells, catalogue, policy, year)
+        self.values.update({c: int(v) for c, v in implicit.items()})
         self.base = self.pattern(self.tables)
         self._last: tuple[tuple[Cell, ...], Pattern] | None = None
         self._base_audit: set[tuple] | None = None
@@ -129,9 +129,7 @@ class UnhideCheck:
         for y, earlier in sorted(joint_earlier(previous, year).items()):
             earlier_views += views_from_tables(earlier, catalogue, policy, y)
         log = pl.read_csv(log_path, schema_overrides={"cell": pl.String, "original": pl.Int64})
-        implicit = implicit_truth(tables, log, catalogue, policy, year)
-        return cls(tables, log, year, catalogue, policy, earlier_views, joint_singletons,
-                   implicit)
+        return cls(tables, log, year, catalogue, policy, earlier_views, joint_singletons)
 
     def publish(self, cell: Cell) -> None:
         """Take ``cell`` as published from now on (the base every later check starts from)."""
@@ -203,7 +201,8 @@ class UnhideCheck:
         """Whether the singleton attack (s on h) already succeeds on the release."""
         if (s, h) not in self._base_singleton:
             ok = True
-            if s in self.base.rows and h in self.base.rows:
+            targets = set(self.base.singleton_targets())
+            if s in self.base.singletons() and h in targets:
                 ok = self.base.singleton_range(s, h, self.base.attacker_with(s))[0]
             self._base_singleton[(s, h)] = not ok
         return self._base_singleton[(s, h)]
@@ -281,7 +280,8 @@ class UnhideCheck:
         """Check 4 within ``population``: its published figures and structural zeros only,
         as its protection (``secure``) judged the singletons."""
         block = pattern.joint.blocks[(self.year, population)]
-        model, mine = block.model, {c for c in pattern.rows if c in block.forms}
+        model = block.model
+        mine = {c for c in pattern.singleton_targets() if c in block.forms}
         known = known_values(model)
         for s in (c for c in pattern.singletons() if c in block.forms):
             attacked = known.copy()
@@ -311,9 +311,9 @@ class UnhideCheck:
             if not probe.components_of(pattern.row(s)) & near:
                 continue
             attacker = None
-            for h in sorted(pattern.rows):
+            for h in pattern.singleton_targets():
                 if h == s or pattern.exempt(s, h)[0] or \
-                        not probe.components_of(pattern.rows[h]) & near:
+                        not probe.components_of(pattern.row(h)) & near:
                     continue
                 attacker = attacker or pattern.attacker_with(s)
                 ok, lo, hi = pattern.singleton_range(s, h, attacker)

@@ -230,18 +230,24 @@ def officer_review(release: ProtectedRelease, audit: pl.DataFrame) -> str:
                 for spec in release.catalogue.tables],
         derived=_derived(release, audit),
         never_hide=_never_hide(release),
-        costs=_costs(release.policy),
+        costs=_costs(release.policy, release.restricted.extra.get("bound")),
         distinct=_distinct_counts(release),
     )
 
 
-def _costs(policy: Policy) -> str:
-    """The loss secondary suppression minimises, in words."""
+def _costs(policy: Policy, bound: pl.DataFrame | None = None) -> str:
+    """The loss secondary suppression minimises, in words, and how far above the proven
+    least cost the release is (``restricted/bound.csv``)."""
     if policy.mode == "dp":
         return ""
-    return (f"Secondary suppression minimises the cost of the hidden cells: {policy.cell_cost:g} "
-            f"per cell plus {policy.unit_cost:g} per unit in it, times the catalogue's "
-            "priority weights.")
+    text = (f"Secondary suppression minimises the cost of the hidden cells: "
+            f"{policy.cell_cost:g} per cell plus {policy.unit_cost:g} per unit in it, times "
+            "the catalogue's priority weights.")
+    if bound is not None and not bound.is_empty():
+        from suoja.protect.loss import bound_summary
+
+        text += f" The {bound_summary(bound)} (restricted/bound.csv, per population)."
+    return text
 
 
 def _never_hide(release: ProtectedRelease) -> list[dict[str, Any]]:

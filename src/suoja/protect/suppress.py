@@ -209,8 +209,7 @@ def singleton_exposures_of(
     if not rules.singleton_protection:
         return []
     model = _model(cells, domains, finest, hierarchies, rules, structural)
-    facts, _, can_hide = _setting(model, rules)
-    values = facts["value"]
+    values = form_facts(model)["value"]
     rows = model.cells.select("table", "key").with_row_index("__row").join(
         hidden.select("table", "key"), on=["table", "key"], how="inner")["__row"].to_numpy()
     mask = np.zeros(len(values), dtype=bool)

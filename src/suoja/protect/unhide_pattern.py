@@ -136,6 +136,14 @@ class Pattern:
                     if self.kinds[c] == "implicit" and self.values.get(c) == 1)
         return sorted([*(c for c in self.rows if self.values[c] == 1), *implicit])
 
+    def singleton_targets(self) -> list[Cell]:
+        """The cells a singleton's person must not narrow down, sorted: the hidden cells,
+        and the small implicit cells (1 to threshold - 1 by their true value in
+        ``values``), which the engine protects as primaries."""
+        small = (c for c in self.derived if self.kinds[c] == "implicit"
+                 and 1 <= self.values.get(c, 0) < self.rules.threshold)
+        return sorted([*self.rows, *small])
+
     def exempt(self, s: Cell, h: Cell) -> tuple[bool, int]:
         """Whether ``h`` tells the unit alone in ``s`` nothing, and the shift to judge by."""
         inner, outer = self.support(h), self.support(s)
@@ -171,7 +179,7 @@ class Pattern:
             r_s = self.residual(s)
             if not r_s:
                 continue
-            for h in sorted(self.rows):
+            for h in self.singleton_targets():
                 if h == s or self.exempt(s, h)[0]:
                     continue
                 r_h = self.residual(h)
@@ -208,7 +216,8 @@ class Pattern:
             return {v: a for v, a in out.items() if a}
 
         hidden = sorted(h for h in self.rows if h != cell)
-        residuals = {h: after(h) for h in [*hidden, *self.singletons()] if h != cell}
+        targets = [h for h in self.singleton_targets() if h != cell]
+        residuals = {h: after(h) for h in [*targets, *self.singletons()] if h != cell}
         for h in hidden:
             if self.residual(h) and not residuals[h]:
                 return None, h
@@ -218,7 +227,7 @@ class Pattern:
             r_s = residuals[s]
             if not r_s:
                 continue
-            for h in hidden:
+            for h in targets:
                 if h == s or (s, h) in self._exposed or self.exempt(s, h)[0]:
                     continue
                 if residuals[h] and _parallel(residuals[h], r_s):
@@ -230,11 +239,11 @@ class Pattern:
         """The verdict and the (verdict-mode) range of ``h`` when ``s`` is known to be 1."""
         shift = self.exempt(s, h)[1]
         judge = partial(singleton_judge, shift=shift, rules=self.rules)
-        kept = attacker.kept_range(self.rows[h])
+        kept = attacker.kept_range(self.row(h))
         if kept is not None and judge(*kept):
             # Integer points found for earlier cells, where s is 1, already show it.
             return True, *kept
-        lo, hi = attacker.range(self.rows[h], judge)
+        lo, hi = attacker.range(self.row(h), judge)
         return judge(lo, hi), lo, hi
 
     def attacker_with(self, s: Cell) -> JointAttacker:

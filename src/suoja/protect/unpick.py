@@ -76,8 +76,7 @@ def unpick(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
            priority: pl.DataFrame | None = None,
            progress: Callable[[str, int, int], None] | None = None,
            max_full_checks: int = UNPICK_FULL_CHECKS,
-           max_pair_checks: int = UNPICK_PAIR_CHECKS,
-           implicit: Mapping[Cell, int] | None = None) -> list[Cell]:
+           max_pair_checks: int = UNPICK_PAIR_CHECKS) -> list[Cell]:
     """The secondary suppressions a release does not need, published again.
 
     Each secondary cell of ``log`` (``table``, ``cell``, ``original``, ``rule``) is tried
@@ -104,8 +103,6 @@ def unpick(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
         progress: ``progress(cell, done, total)`` after each cell.
         max_full_checks: The work limit on single cells above.
         max_pair_checks: The work limit on pairs above.
-        implicit: True values of the implicit cells (``T[dim=code]``): the person behind
-            an implicit singleton is an attacker too (``necessity.UnhideCheck``).
 
     Returns:
         The freed cells as (table, key), in the order they were freed.
@@ -113,8 +110,7 @@ def unpick(tables: Mapping[str, pl.DataFrame], log: pl.DataFrame, year: int,
     todo = _order(log, priority)
     if not todo:
         return []
-    check = UnhideCheck(tables, log, year, catalogue, policy, earlier_views,
-                        implicit=implicit)
+    check = UnhideCheck(tables, log, year, catalogue, policy, earlier_views)
     freed: list[Cell] = []
     full = 0
     for i, cell in enumerate(todo):
