@@ -54,6 +54,9 @@ MAX_ROUNDS = 60
 """Master solves allowed (each followed by the attacker's programmes on its pattern)."""
 MASTER_NODES = 5_000
 """Branch-and-bound nodes one master solve may explore (a work limit, not time)."""
+MAX_SOLVES = 20_000
+"""Attacker's linear programmes allowed in all (a work limit): when they run out, the best
+bound proven so far stands, marked as not proven optimal."""
 MAX_FORMS = 5_000
 """Largest model (distinct forms) for which the bound is sought."""
 TOL = 1e-7
@@ -108,6 +111,7 @@ class _Attacker:
         self.highs = new_highs(presolve=False)
         pass_model(self.highs, self.forms, -self.x, upper, np.zeros(n_forms), np.zeros(n_forms))
         self.hidden = np.zeros(n_forms, dtype=bool)
+        self.solves = 0
 
     def use(self, hidden: np.ndarray) -> None:
         changed = np.flatnonzero(hidden != self.hidden).astype(np.int32)
@@ -125,6 +129,7 @@ class _Attacker:
         cost = np.zeros(self.forms.shape[1])
         cost[row.indices] = -sign * row.data  # HiGHS minimises
         self.highs.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+        self.solves += 1
         self.highs.run()
         status = outcome(self.highs)
         if status == "unbounded":
@@ -259,6 +264,9 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
         if found is None:
             return LowerBound(best, False, rounds, len(cuts),
                               "an attacker's programme gave no usable dual")
+        if attacker.solves >= MAX_SOLVES:
+            return LowerBound(best, False, rounds, len(cuts) + len(found),
+                              f"the work limit of {MAX_SOLVES} linear programmes")
         cuts += found
         if not found:
             value = float(price[choice].sum())
@@ -294,6 +302,8 @@ def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]
     found = []
     known = None
     for singleton, form, up, down in checks:
+        if attacker.solves >= MAX_SOLVES:
+            break  # the caller stops: the checks left are not made
         if singleton != known:
             view = hidden.copy()
             if singleton is not None:
