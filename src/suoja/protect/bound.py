@@ -186,10 +186,12 @@ def _master(cuts: list[tuple[np.ndarray, float]], cost: np.ndarray, nodes: int,
     info = highs.getInfo()
     bound = max(float(info.mip_dual_bound), 0.0) if status != "optimal" else \
         float(info.objective_function_value)
-    if not has_incumbent(highs):
-        return None, bound, False
+    # A choice found when the time limit (a safety net) ran out is not used: it would
+    # depend on the machine's speed. Its bound stays valid.
     timed_out = highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
-    return solution(highs) > 0.5, bound, status == "optimal" and not timed_out
+    if not has_incumbent(highs) or timed_out:
+        return None, bound, False
+    return solution(highs) > 0.5, bound, status == "optimal"
 
 
 def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
@@ -244,7 +246,7 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
         spent += time.perf_counter() - start
         best = max(best, bound)
         if choice is None:
-            reason = "" if bound == INF else "no pattern within the master's work limit"
+            reason = "" if bound == INF else "no pattern within the master's limits"
             return LowerBound(best, bound == INF, rounds, len(cuts), reason)
         hidden = primary.copy()
         hidden[candidates[choice]] = True
