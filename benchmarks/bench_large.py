@@ -247,7 +247,7 @@ def main() -> None:
         from suoja.protect.suppress import secondary_bound
 
         start = time.perf_counter()
-        least = secondary_bound(a[0], a[1], a[2], a[3], SAME)
+        least = secondary_bound(a[0], a[1], a[2], a[3], SAME, solves=200_000)
         print(f"\ntable (a), same rules: no safe pattern has fewer than {least.value:g} "
               f"secondary cells ({'proven optimal' if least.proven else least.reason}; "
               f"{least.rounds} master solves, {least.cuts} capacity cuts, "

@@ -80,3 +80,17 @@ def test_unpick_blind_to_implicit_singletons_is_caught_by_the_gate(monkeypatch):
     assert after_unpick["finding"].str.contains(r"\[in_finland=N\]").any()
     assert final.height == 0 and fallback.restricted.audit["ok"].all()
     assert fallback.restricted.log.filter(pl.col("rule") == "secondary").height >= hidden
+
+
+def test_the_rank_check_of_many_pairs_finds_what_the_linear_programmes_find(monkeypatch):
+    """Above ``MAX_SOLVES`` pairs the gate checks by exact elimination instead: on a case
+    of exact linear algebra both find the same pairs."""
+    import suoja.protect.bound as bound
+
+    forms = sp.csr_matrix(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 1, 1]]))
+    x = np.array([1.0, 3.0, 9.0])
+    values = np.asarray(forms @ x, dtype=np.int64)
+    hidden = np.array([True, True, False, True, False])
+    by_lp = singleton_exposures(forms, x, hidden, values)
+    monkeypatch.setattr(bound, "MAX_SOLVES", 1)
+    assert singleton_exposures(forms, x, hidden, values) == by_lp == [(0, 1), (0, 3)]

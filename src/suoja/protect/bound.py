@@ -54,7 +54,7 @@ MAX_ROUNDS = 60
 """Master solves allowed (each followed by the attacker's programmes on its pattern)."""
 MASTER_NODES = 5_000
 """Branch-and-bound nodes one master solve may explore (a work limit, not time)."""
-MAX_SOLVES = 20_000
+MAX_SOLVES = 5_000
 """Attacker's linear programmes allowed in all (a work limit): when they run out, the best
 bound proven so far stands, marked as not proven optimal."""
 MAX_FORMS = 5_000
@@ -199,7 +199,7 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
                 values: np.ndarray, *, cap: float = INF,
                 need: Mapping[int, tuple[float, float]] | None = None,
                 singletons: bool = False, free: frozenset[int] = frozenset(),
-                nodes: int = MASTER_NODES,
+                nodes: int = MASTER_NODES, solves: int = MAX_SOLVES,
                 time_limit: float = 60.0) -> LowerBound:
     """The least cost of hiding forms so that every primary keeps its protection interval.
 
@@ -222,6 +222,7 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
         free: Forms that need no protection of their own when hidden (cells no table
             publishes, of 0 or at least the threshold: ``suoja.protect.secure.State.free``).
         nodes: Branch-and-bound nodes one master solve may explore (a work limit).
+        solves: Attacker's linear programmes allowed in all (a work limit).
         time_limit: Seconds all master solves together may take: a safety net only.
 
     Returns:
@@ -257,18 +258,18 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
             if need and p in need:
                 up, down = max(up, need[p][0]), max(down, need[p][1])
             checks.append((None, p, up, down))
-        found = _cuts(attacker, checks, column, hidden)
+        found = _cuts(attacker, checks, column, hidden, solves)
         if found == [] and singles:
             judged = hidden.copy()
             judged[list(free)] = False
             pairs = _singleton_pairs(forms, singles, np.flatnonzero(judged).tolist(), values)
-            found = _cuts(attacker, pairs, column, hidden)
+            found = _cuts(attacker, pairs, column, hidden, solves)
         if found is None:
             return LowerBound(best, False, rounds, len(cuts),
                               "an attacker's programme gave no usable dual")
-        if attacker.solves >= MAX_SOLVES:
+        if attacker.solves >= solves:
             return LowerBound(best, False, rounds, len(cuts) + len(found),
-                              f"the work limit of {MAX_SOLVES} linear programmes")
+                              f"the work limit of {solves} linear programmes")
         cuts += found
         if not found:
             value = float(price[choice].sum())
@@ -295,7 +296,8 @@ def _singleton_pairs(forms: sp.csr_matrix, singles: list[int], hidden: list[int]
 
 
 def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]],
-          column: np.ndarray, hidden: np.ndarray) -> list[tuple[np.ndarray, float]] | None:
+          column: np.ndarray, hidden: np.ndarray, solves: int = MAX_SOLVES,
+          ) -> list[tuple[np.ndarray, float]] | None:
     """The cuts the pattern ``hidden`` violates among ``checks`` (known singleton or None,
     form, need up, need down); None when an attacker's programme gives no cut.
 
@@ -304,7 +306,7 @@ def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]
     found = []
     known = None
     for singleton, form, up, down in checks:
-        if attacker.solves >= MAX_SOLVES:
+        if attacker.solves >= solves:
             break  # the caller stops: the checks left are not made
         if singleton != known:
             view = hidden.copy()
@@ -369,13 +371,36 @@ def singleton_exposures(forms: sp.csr_matrix, x: np.ndarray, hidden: np.ndarray,
         return []
     judged = hidden.copy()
     judged[list(free)] = False
+    pairs = _singleton_pairs(forms, singles, np.flatnonzero(judged).tolist(), values)
+    if 2 * len(pairs) > MAX_SOLVES:
+        return _exposed_by_rank(forms, hidden, pairs)
     attacker = _Attacker(forms, x, cap)
     found = []
-    for s, form, _, _ in _singleton_pairs(forms, singles, np.flatnonzero(judged).tolist(),
-                                          values):
+    for s, form, _, _ in pairs:
         view = hidden.copy()
         view[s] = False
         attacker.use(view)
         if attacker.reach(form, 1.0)[0] < 0.5 and attacker.reach(form, -1.0)[0] < 0.5:
             found.append((s, form))
+    return found
+
+
+def _exposed_by_rank(forms: sp.csr_matrix, hidden: np.ndarray,
+                     pairs: list[tuple[int | None, int, float, float]]) -> list[tuple[int, int]]:
+    """The pairs whose form lies in the span of the published rows and the singleton's:
+    one exact elimination per singleton (``gauss.determined``) instead of two linear
+    programmes per pair, for patterns with too many pairs; it finds the exact
+    disclosures of linear algebra, not those that need non-negativity too."""
+    from suoja.protect.gauss import determined
+
+    by_single: dict[int, list[int]] = {}
+    for s, form, _, _ in pairs:
+        assert s is not None
+        by_single.setdefault(s, []).append(form)
+    found = []
+    for s, targets in by_single.items():
+        view = hidden.copy()
+        view[s] = False
+        exact = determined(forms, view)
+        found += [(s, form) for form in targets if exact[form]]
     return found

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
-from suoja.protect.bound import LowerBound, lower_bound, singleton_exposures
+from suoja.protect.bound import MAX_SOLVES, LowerBound, lower_bound, singleton_exposures
 from suoja.protect.defend import Defender
 from suoja.protect.gauss import Progress
 from suoja.protect.highs import INF
@@ -139,13 +139,16 @@ def secondary_bound(
     structural: Sequence[ZeroBox] = (),
     derived: pl.Expr | None = None,
     priority: pl.DataFrame | None = None,
+    solves: int = MAX_SOLVES,
 ) -> LowerBound:
     """A proven lower bound on what the secondary suppressions of ``protect`` can cost.
 
-    Takes the arguments of ``protect``. The cost is the one the suppression log reports
-    (``suoja.protect.loss.secondary_cost``): ``rules.cell_cost`` per hidden published cell
-    plus ``rules.unit_cost`` per unit in it, times the priority weight; derived cells
-    (``derived``) are no published cell and cost nothing. The constraints are those of
+    Takes the arguments of ``protect``; ``solves`` bounds the attacker's linear
+    programmes (a work limit: past it the bound proven so far is returned). The cost is
+    the one the suppression log reports (``suoja.protect.loss.secondary_cost``):
+    ``rules.cell_cost`` per hidden published cell plus ``rules.unit_cost`` per unit in
+    it, times the priority weight; derived cells (``derived``) are no published cell and
+    cost nothing. The constraints are those of
     ``suoja.protect.bound``: every primary keeps its protection interval against an
     attacker who knows this population's published cells (and, with singleton protection,
     the singleton's own cell), so no pattern the audit passes costs less. Forced cells are
@@ -171,7 +174,7 @@ def secondary_bound(
     free = _free_forms(model, mask, values, rules.threshold)
     return lower_bound(model.forms, model.values, primary, can_hide, cost, rules, values,
                        cap=_cap(model, can_hide & ~primary), singletons=rules.singleton_protection,
-                       free=free, time_limit=rules.time_limit)
+                       free=free, solves=solves, time_limit=rules.time_limit)
 
 
 def _derived_rows(model: LinearModel, derived: pl.Expr | None) -> np.ndarray | None:
