@@ -8,8 +8,9 @@ a child process of its own. The stages come from publish's own progress lines on
 
 Stages: read (read and validate the register), earlier (read earlier releases), tables
 (cubes, pooling, margins), protect (primary and secondary suppression, every round),
-audit (the joint audit, every round, and choosing more cells to hide), write (open/ and
-restricted/), review (the outsider audit of open/ and the review pages).
+audit (the joint audit, every round, and choosing more cells to hide), bound (the proven
+lower bound of the loss, ``restricted/bound.csv``), write (open/ and restricted/), review
+(the outsider audit of open/ and the review pages).
 
     python benchmarks/bench_publish.py                    # 100 000, 1 000 000, 10 000 000
     python benchmarks/bench_publish.py 100000 1000000     # the scales given
@@ -31,7 +32,7 @@ import psutil
 
 RESULTS = Path(__file__).parent / "results" / "bench_publish.txt"
 SRC = Path(__file__).resolve().parent.parent / "src"
-STAGES = ("read", "earlier", "tables", "protect", "audit", "write", "review")
+STAGES = ("read", "earlier", "tables", "protect", "audit", "bound", "write", "review")
 LINE = re.compile(r"^\[\s*([0-9.]+) s\] (.*)$", re.MULTILINE)
 
 
@@ -40,7 +41,7 @@ def stage_of(message: str) -> str:
     prefixes = (("Reading and validating", "read"), ("Computing and protecting", "earlier"),
                 ("Computing the tables", "tables"), ("Protecting the tables", "protect"),
                 ("Joint audit", "audit"), ("Choosing more cells", "audit"),
-                ("Publishing the secondary", "protect"),
+                ("Publishing the secondary", "protect"), ("Lower bound", "bound"),
                 ("Writing the release", "write"), ("Auditing open/", "review"),
                 ("Writing the review", "review"))
     return next((stage for prefix, stage in prefixes if message.startswith(prefix)), "other")

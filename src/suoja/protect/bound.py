@@ -124,7 +124,8 @@ class _Attacker:
     def reach(self, form: int, sign: float) -> tuple[float, np.ndarray | None, float]:
         """How far ``sign * form`` can move, and a cut for it: the coefficient of each
         form (``|y_c|`` with the sign of ``y_c``) and the constant ``sum -r_v x_v``.
-        Unbounded: ``(inf, None, 0)``. No trustworthy dual: ``(reach, None, 0)``."""
+        Unbounded: ``(inf, None, 0)``. No trustworthy dual: ``(reach, None, 0)``. The
+        solver failed: ``(nan, None, 0)``."""
         row = self.forms[form]
         cost = np.zeros(self.forms.shape[1])
         cost[row.indices] = -sign * row.data  # HiGHS minimises
@@ -135,7 +136,7 @@ class _Attacker:
         if status == "unbounded":
             return INF, None, 0.0
         if status != "optimal":
-            return 0.0, None, 0.0
+            return float("nan"), None, 0.0  # no verdict: callers never read it as safe
         reach = -float(self.highs.getInfo().objective_function_value)
         y = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
         y[self.hidden] = 0.0
@@ -375,14 +376,18 @@ def singleton_exposures(forms: sp.csr_matrix, x: np.ndarray, hidden: np.ndarray,
     if 2 * len(pairs) > MAX_SOLVES:
         return _exposed_by_rank(forms, hidden, pairs)
     attacker = _Attacker(forms, x, cap)
-    found = []
-    for s, form, _, _ in pairs:
+    found, unsettled = [], []
+    for pair in pairs:
+        s, form = pair[0], pair[1]
         view = hidden.copy()
         view[s] = False
         attacker.use(view)
-        if attacker.reach(form, 1.0)[0] < 0.5 and attacker.reach(form, -1.0)[0] < 0.5:
+        up, down = attacker.reach(form, 1.0)[0], attacker.reach(form, -1.0)[0]
+        if np.isnan(up) or np.isnan(down):
+            unsettled.append(pair)  # the solver gave no verdict: exact elimination decides
+        elif up < 0.5 and down < 0.5:
             found.append((s, form))
-    return found
+    return found + (_exposed_by_rank(forms, hidden, unsettled) if unsettled else [])
 
 
 def _exposed_by_rank(forms: sp.csr_matrix, hidden: np.ndarray,

@@ -173,7 +173,7 @@ def secondary_bound(
                        weights=row_weight * (rules.cell_cost + rules.unit_cost * row_value))
     free = _free_forms(model, mask, values, rules.threshold)
     return lower_bound(model.forms, model.values, primary, can_hide, cost, rules, values,
-                       cap=_cap(model, can_hide & ~primary), singletons=rules.singleton_protection,
+                       cap=_cap(model, can_hide | primary), singletons=rules.singleton_protection,
                        free=free, solves=solves, time_limit=rules.time_limit)
 
 
@@ -183,8 +183,9 @@ def _derived_rows(model: LinearModel, derived: pl.Expr | None) -> np.ndarray | N
 
 
 def _cap(model: LinearModel, hideable: np.ndarray) -> float:
-    """The population's total when a form of every variable is always published (a bound
-    on any variable for ``suoja.protect.bound``), else ``INF``."""
+    """The population's total when a form of every variable is always published (not in
+    ``hideable``: neither hidden nor allowed to be; a bound on any variable for
+    ``suoja.protect.bound``), else ``INF``."""
     assert model.values is not None
     whole = np.diff(model.forms.indptr) == model.forms.shape[1]
     return float(model.values.sum()) if (whole & ~hideable).any() else INF
