@@ -128,9 +128,9 @@ def test_the_bound_on_3d_tables_never_exceeds_the_brute_force_optimum(counts, in
         assert bound.value <= optimum + 1e-6
 
 
-def test_the_heuristic_is_above_the_bound_where_brute_force_shows_it_is_not_optimal():
-    """A table where the heuristic hides more than it must: the bound, equal to the brute
-    force optimum, shows the gap (what ``suoja publish`` reports as the margin)."""
+def test_the_bound_measures_the_heuristic_against_the_optimum():
+    """A table where the heuristic hides 4 secondaries: the bound, equal to the brute
+    force optimum (3), shows the gap that ``suoja publish`` reports."""
     counts = np.array([[1, 20, 12], [6, 3, 8], [12, 2, 6]])
     rules = _rules("exact", 5, False)
     cells, domains, finest = table_cells(counts)

@@ -79,7 +79,8 @@ class Pattern:
         codes: Every code of each dimension (``Dimension.cube_codes``).
         year: The pattern's year.
         values: True value of each hidden cell of ``year``, by (table, key); implicit
-            cells may be given too (their singletons are attackers as well).
+            cells may be given too (their singletons are attackers, and the small ones
+            targets, of the singleton checks).
     """
 
     def __init__(self, views: Sequence[View], facts: Sequence[Fact], rules: SuppressionRules,
