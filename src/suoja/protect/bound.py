@@ -241,6 +241,7 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
     targets = np.flatnonzero(primary).tolist()
     singles = [t for t in targets if values[t] == 1] if singletons else []
     cuts: list[tuple[np.ndarray, float]] = []
+    passed: dict[tuple[int | None, int], np.ndarray] = {}
     best, spent = 0.0, 0.0
     for rounds in range(1, MAX_ROUNDS + 1):
         start = time.perf_counter()
@@ -259,12 +260,12 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
             if need and p in need:
                 up, down = max(up, need[p][0]), max(down, need[p][1])
             checks.append((None, p, up, down))
-        found = _cuts(attacker, checks, column, hidden, solves)
+        found = _cuts(attacker, checks, column, hidden, solves, passed)
         if found == [] and singles:
             judged = hidden.copy()
             judged[list(free)] = False
             pairs = _singleton_pairs(forms, singles, np.flatnonzero(judged).tolist(), values)
-            found = _cuts(attacker, pairs, column, hidden, solves)
+            found = _cuts(attacker, pairs, column, hidden, solves, passed)
         if found is None:
             return LowerBound(best, False, rounds, len(cuts),
                               "an attacker's programme gave no usable dual")
@@ -298,17 +299,24 @@ def _singleton_pairs(forms: sp.csr_matrix, singles: list[int], hidden: list[int]
 
 def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]],
           column: np.ndarray, hidden: np.ndarray, solves: int = MAX_SOLVES,
+          passed: dict[tuple[int | None, int], np.ndarray] | None = None,
           ) -> list[tuple[np.ndarray, float]] | None:
     """The cuts the pattern ``hidden`` violates among ``checks`` (known singleton or None,
     form, need up, need down); None when an attacker's programme gives no cut.
 
     A check of a primary gives ``row @ z >= 1``; one of a secondary ``c`` (a candidate)
-    holds only while ``c`` is hidden: ``row @ z - z_c >= 0``."""
+    holds only while ``c`` is hidden: ``row @ z - z_c >= 0``. ``passed`` keeps, per
+    check, a pattern it passed under: hiding more only widens ranges, so a check passes
+    under any pattern that hides at least those cells and is not run again."""
     found = []
     known = None
+    passed = {} if passed is None else passed
     for singleton, form, up, down in checks:
         if attacker.solves >= solves:
             break  # the caller stops: the checks left are not made
+        before = passed.get((singleton, form))
+        if before is not None and not (before & ~hidden).any():
+            continue
         if singleton != known:
             view = hidden.copy()
             if singleton is not None:
@@ -319,6 +327,7 @@ def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]
         if cut is False:
             return None
         if cut is None:
+            passed[(singleton, form)] = hidden.copy()
             continue
         if column[form] >= 0:
             cut[column[form]] = -1.0
