@@ -197,3 +197,17 @@ def test_publish_stages_are_lines_when_not_on_a_terminal(capsys) -> None:
     assert len(err) == 2
     assert re.fullmatch(r"\[\s*\d+\.\d s\] Reading and validating the register", err[0])
     assert err[1].endswith("] Writing the review")
+
+
+def test_the_release_states_the_proven_lower_bound_of_its_loss(embedded_release) -> None:
+    """restricted/bound.csv: per population the cost of the secondary suppressions and
+    the proven least cost; never below it, and the summary line agrees."""
+    from suoja.protect.loss import bound_summary
+
+    bound = pl.read_csv(embedded_release.target / "restricted" / "bound.csv")
+    assert set(bound.columns) >= {"population", "cost", "lower_bound", "proven", "gap"}
+    assert bound.height >= 5 and (bound["cost"] >= bound["lower_bound"] - 1e-9).all()
+    log = pl.read_csv(embedded_release.target / "restricted" / "suppression_log.csv",
+                      infer_schema=False)
+    assert (bound["cost"].sum() > 0) == (log["rule"] == "secondary").any()
+    assert "no safe pattern costs less than" in bound_summary(bound)
