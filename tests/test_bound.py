@@ -155,3 +155,17 @@ def test_the_optimal_method_hides_the_brute_force_optimum_on_2d_tables(counts, i
     assume(optimum is not None)
     result = protect(cells, domains, finest, rules=rules)
     assert int((result["status"] == "secondary").sum()) == optimum
+
+
+def test_the_summary_says_the_gap_and_never_hides_a_cost_below_the_bound():
+    import polars as pl
+
+    from suoja.protect.loss import bound_summary
+
+    def frame(cost: float, least: float, proven: bool = True) -> pl.DataFrame:
+        return pl.DataFrame({"cost": [cost], "lower_bound": [least], "proven": [proven]})
+
+    assert bound_summary(frame(4, 4)).endswith("the least possible")
+    assert "20.0 % above it" in bound_summary(frame(5, 4))
+    assert "may be higher" in bound_summary(frame(5, 4, proven=False))
+    assert "BELOW" in bound_summary(frame(3, 4))

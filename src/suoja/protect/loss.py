@@ -83,9 +83,12 @@ def bound_summary(bound: pl.DataFrame) -> str:
     bound (``suoja.protect.per_population.release_bounds`` rows: ``cost``,
     ``lower_bound``, ``proven``)."""
     cost, least = float(bound["cost"].sum()), float(bound["lower_bound"].sum())
+    if cost < least - 1e-9:
+        return (f"secondary suppressions cost {cost:g}, BELOW the proven least cost {least:g}: "
+                "a constraint every safe pattern meets is broken; please report this as a bug")
     gap = 0.0 if cost <= least + 1e-9 else (cost - least) / cost
     solved = "" if bound["proven"].all() else \
-        " (some populations stopped at a work limit: the bound is lower)"
+        " (a work limit stopped the search in some population: the least cost may be higher)"
     verdict = "the least possible" if gap == 0 else f"{100 * gap:.1f} % above it"
     return (f"secondary suppressions cost {cost:g}; no safe pattern costs less than "
             f"{least:g}{solved}: {verdict}")

@@ -81,7 +81,10 @@ def release_bounds(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
         mine = log.filter(pl.col("table").is_in(protected_cells[name]["table"].unique()
                                                 .implode()))
         cost = secondary_cost(mine, inputs["priority"], policy.cell_cost, policy.unit_cost)[0]
-        gap = 0.0 if cost <= bound.value + 1e-9 else (cost - bound.value) / cost
+        # Below the bound (a negative gap) would mean a constraint every safe pattern
+        # meets is broken: the summary says so rather than hide it.
+        gap = 0.0 if abs(cost - bound.value) <= 1e-9 or cost == 0 else \
+            (cost - bound.value) / cost
         rows.append((name, cost, bound.value, bound.proven, gap, bound.reason))
     return pl.DataFrame(rows, orient="row", schema={
         "population": pl.String, "cost": pl.Float64, "lower_bound": pl.Float64,
