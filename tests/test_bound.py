@@ -61,7 +61,7 @@ def _lines(combos: list[tuple[int | None, ...]], shape: tuple[int, ...]) -> list
     lines = set()
     for combo in combos:
         for axis, n in enumerate(shape):
-            line = [combo[:axis] + (i,) + combo[axis + 1:] for i in [*range(n), None]]
+            line = [(*combo[:axis], i, *combo[axis + 1:]) for i in [*range(n), None]]
             lines.add(tuple(sorted(index[c] for c in line)))
     return [list(line) for line in sorted(lines)]
 
