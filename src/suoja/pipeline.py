@@ -144,7 +144,9 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     """``_protected`` by the policy's method. The optimal method's programme is optimal
     for each population alone, before the joint rounds and unpick change its pattern, so
     with ``secondary.method = "optimal"`` the heuristic's release is made too and the
-    cheaper by the policy's cost (then by units) is kept: it never hides more."""
+    cheaper by the policy's cost (then by units) is kept: it never hides more. When the
+    optimal release already costs its proven lower bound (``restricted/bound.csv``) no
+    release can cost less, and the heuristic's is not made."""
     from suoja.protect.loss import secondary_cost
 
     def cost(release: ProtectedRelease) -> tuple[float, int]:
@@ -156,6 +158,9 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     best = _protected(frames, year, catalogue, policy, previous, progress, cube_set=cube_set)
     if policy.method != "optimal":
         return best
+    bound = best.restricted.extra["bound"]
+    if bound["proven"].all() and bound["cost"].sum() <= bound["lower_bound"].sum() + 1e-9:
+        return best  # it costs what no safe pattern can undercut: the heuristic cannot
     other = _protected(frames, year, catalogue, replace(policy, method="heuristic"), previous,
                        progress, cube_set=cube_set)
     return replace(other, policy=policy) if cost(other) < cost(best) else best
