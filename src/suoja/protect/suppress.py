@@ -216,8 +216,11 @@ def singleton_exposures_of(
     values = form_facts(model)["value"]
     rows = model.cells.select("table", "key").with_row_index("__row").join(
         hidden.select("table", "key"), on=["table", "key"], how="inner")["__row"].to_numpy()
-    mask = np.zeros(len(values), dtype=bool)
-    mask[model.form_of_row[rows]] = True
+    shown = np.ones(model.cells.height, dtype=bool)
+    shown[rows] = False
+    # A form is known as soon as one of its cells is published (the same sum elsewhere).
+    mask = np.ones(len(values), dtype=bool)
+    mask[model.form_of_row[shown]] = False
     free = _free_forms(model, _derived_rows(model, derived), values, rules.threshold)
     assert model.values is not None
     pairs = singleton_exposures(model.forms, model.values, mask, values, free=free,
