@@ -208,21 +208,27 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
         step(f"Choosing more cells to hide (round {round_})")
         if not more_to_hide(found, views, catalogue, policy, year, forced):
             break
+    def gate(cells: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+        return singleton_findings(cubes, pooled, tables, catalogue, policy, cells, year)
+
+    singles = None
     if policy.unpick and found["ok"].all():
         step("Publishing the secondary suppressions not needed")
         picked = _unpick(protected_cells, out, earlier_views, catalogue, policy, year)
         # A safety net: if unpick's checks let a singleton's person compute a hidden cell
         # (the gate shares no code with them), the engine's pattern is kept as it was.
-        if not singleton_findings(cubes, pooled, tables, catalogue, policy, picked,
-                                  year).height:
+        singles = gate(picked)
+        if not singles.height:
             protected_cells = picked
-        out = _published_tables(tables, protected_cells, catalogue)
-        views = views_from_tables(out, catalogue, policy, year) + earlier_views
+            out = _published_tables(tables, protected_cells, catalogue)
+            views = views_from_tables(out, catalogue, policy, year) + earlier_views
+        else:
+            singles = None  # the engine's pattern is judged below
     # The rounds settle verdicts only; the privacy officer's page and audit.json give every
     # range as the outsider can narrow it (the independent intruder's ranges exactly).
     step("Joint audit: the outsider's exact ranges")
     found = audit_views(views, catalogue, policy, year)
-    singles = singleton_findings(cubes, pooled, tables, catalogue, policy, protected_cells, year)
+    singles = gate(protected_cells) if singles is None else singles
     if singles.height:
         found = pl.concat([found, singles.select(found.columns).cast(found.schema)])
     logs = [p.log for p in pooled.values()]

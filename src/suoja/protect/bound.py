@@ -253,7 +253,6 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
             return LowerBound(best, bound == INF, rounds, len(cuts), reason)
         hidden = primary.copy()
         hidden[candidates[choice]] = True
-        attacker.use(hidden)
         checks = []
         for p in targets:
             up, down = deltas_needed(int(values[p]), rules)
@@ -297,6 +296,9 @@ def _singleton_pairs(forms: sp.csr_matrix, singles: list[int], hidden: list[int]
             if not exempt[i, j]]
 
 
+_UNSET = object()
+
+
 def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]],
           column: np.ndarray, hidden: np.ndarray, solves: int = MAX_SOLVES,
           passed: dict[tuple[int | None, int], np.ndarray] | None = None,
@@ -309,7 +311,7 @@ def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]
     check, a pattern it passed under: hiding more only widens ranges, so a check passes
     under any pattern that hides at least those cells and is not run again."""
     found = []
-    known = None
+    known: object = _UNSET  # the attacker's rows are set for the first check
     passed = {} if passed is None else passed
     for singleton, form, up, down in checks:
         if attacker.solves >= solves:
