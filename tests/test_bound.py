@@ -169,3 +169,9 @@ def test_the_summary_says_the_gap_and_never_hides_a_cost_below_the_bound():
     assert "20.0 % above it" in bound_summary(frame(5, 4))
     assert "may be higher" in bound_summary(frame(5, 4, proven=False))
     assert "BELOW" in bound_summary(frame(3, 4))
+    # With a row for the whole release (``per_population.RELEASE``), that row is the bound:
+    # the joint bound may exceed the populations' sum.
+    rows = pl.DataFrame({"population": ["a", "b", "(release)"], "cost": [2.0, 3.0, 5.0],
+                         "lower_bound": [1.0, 2.0, 5.0], "proven": [True, True, True]})
+    assert bound_summary(rows).endswith("the least possible")
+    assert "40.0 % above it" in bound_summary(rows.head(2))

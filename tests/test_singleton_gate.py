@@ -3,7 +3,7 @@
 The person behind an implicit cell of one unit (the one Finnish new client exploited
 abroad: all Finnish new clients minus those exploited in Finland) knows that cell. Unpick
 used to ignore such singletons and published a cell that let this person compute a
-hidden primary of the Finland tables. ``suoja.protect.bound.singleton_exposures``, a
+hidden primary of the Finland tables. ``suoja.protect.singleton_gate.singleton_exposures``, a
 linear programme that shares no code with the engine's certificates or with unpick, now
 checks every finished pattern, and the release is refused if it finds anything.
 """
@@ -20,7 +20,7 @@ from conftest import REPO
 
 from suoja.pipeline import protect_release
 from suoja.policy import read_policy
-from suoja.protect.bound import singleton_exposures
+from suoja.protect.singleton_gate import singleton_exposures
 from suoja.register import read_register
 from suoja.tables.catalogue import read_catalogue
 

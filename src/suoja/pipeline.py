@@ -15,7 +15,13 @@ import polars as pl
 
 from suoja.errors import UsageError
 from suoja.policy import Policy, read_policy, with_privacy
-from suoja.protect.per_population import protect_populations, release_bounds, singleton_findings
+from suoja.protect.per_population import (
+    pattern_audit,
+    protect_populations,
+    published_tables,
+    release_bounds,
+    singleton_findings,
+)
 from suoja.protect.pooling import LOG_COLUMNS, pool
 from suoja.protect.protected import CONFIDENTIAL, ProtectedRelease, Restricted
 from suoja.protect.rounds import more_to_hide
@@ -24,7 +30,6 @@ from suoja.register.reader import check_year_has_data
 from suoja.release._target import atomic_folder, check_target
 from suoja.tables.catalogue import Catalogue, read_catalogue
 from suoja.tables.cubes import (
-    cell_key,
     compute_cubes,
     compute_tables,
     is_implicit,
@@ -79,16 +84,6 @@ class PublishResult:
                 for s in self.release.catalogue.distinct if s.id in self.release.tables}
 
 
-def _merge(table: pl.DataFrame, spec_dims: tuple[str, ...], key: pl.Expr,
-           protected: pl.DataFrame) -> pl.DataFrame:
-    cells = protected.select("key", "published", "status")
-    return (table.with_columns(key.alias("key")).join(cells, on="key", how="left")
-            .select("year", *spec_dims,
-                    pl.col("published").alias("value"),
-                    pl.when(pl.col("status") == "published").then(None)
-                    .otherwise(pl.lit(CONFIDENTIAL)).alias("status")))
-
-
 def _suppression_log(protected: pl.DataFrame) -> pl.DataFrame:
     hidden = protected.filter((pl.col("status") != "published") & ~is_implicit(pl.col("table")))
     return hidden.select(pl.col("table"), pl.col("key").alias("cell"),
@@ -99,14 +94,6 @@ def _suppression_log(protected: pl.DataFrame) -> pl.DataFrame:
 
 MAX_ROUNDS = 12
 """Rounds of secondary suppression across the release before the audit decides."""
-
-
-def _published_tables(tables, protected_cells, catalogue: Catalogue) -> dict[str, pl.DataFrame]:
-    out = {}
-    for spec in catalogue.tables:
-        rows = protected_cells[spec.population].filter(pl.col("table") == spec.id)
-        out[spec.id] = _merge(tables[spec.id], spec.dimensions, cell_key(spec), rows)
-    return out
 
 
 def _unpick(protected_cells: dict[str, pl.DataFrame], out: Mapping[str, pl.DataFrame],
@@ -147,7 +134,7 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     cheaper by the policy's cost (then by units) is kept: it never hides more. When the
     optimal release already costs its proven lower bound (``restricted/bound.csv``) no
     release can cost less, and the heuristic's is not made."""
-    from suoja.protect.loss import secondary_cost
+    from suoja.protect.loss import release_bound, secondary_cost
 
     def cost(release: ProtectedRelease) -> tuple[float, int]:
         cells = release.restricted.cells.values()
@@ -158,8 +145,8 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     best = _protected(frames, year, catalogue, policy, previous, progress, cube_set=cube_set)
     if policy.method != "optimal":
         return best
-    bound = best.restricted.extra["bound"]
-    if bound["proven"].all() and bound["cost"].sum() <= bound["lower_bound"].sum() + 1e-9:
+    spent, least, _ = release_bound(best.restricted.extra["bound"])
+    if spent <= least + 1e-9:
         return best  # it costs what no safe pattern can undercut: the heuristic cannot
     other = _protected(frames, year, catalogue, replace(policy, method="heuristic"), previous,
                        progress, cube_set=cube_set)
@@ -183,6 +170,7 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
     With ``cube_set`` (``suoja.tables.engines``: cubes from DuckDB, Spark or a cube folder) the
     cubes are taken as given and ``frames`` is not read.
     """
+    from suoja.protect.joint_bound import joint_bound, release_cells, seed_cells
     from suoja.protect.release_audit import audit_views, joint_earlier, views_from_tables
 
     step = progress or (lambda _: None)
@@ -195,11 +183,20 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
     earlier_views = []
     for y, earlier in sorted(joint_earlier(previous, year).items()):
         earlier_views += views_from_tables(earlier, catalogue, policy, y)
-    forced: dict[str, pl.DataFrame] = {}
+    step("Lower bound of the loss")
+    cells = release_cells(cubes, pooled, tables, catalogue, policy)
+    true_views = views_from_tables(tables, catalogue, policy, year, implicit_values=True)
+    check = pattern_audit(cubes, pooled, tables, catalogue, policy, earlier_views, year) \
+        if policy.method == "optimal" else None
+    whole, pattern = joint_bound(true_views, earlier_views, cells, catalogue, policy, year,
+                                 check=check)
+    # The optimal method starts from the least-cost pattern of the whole release; the
+    # rounds below add only what integer ranges and singletons ask for beyond it.
+    forced = seed_cells(pattern, cells) if policy.method == "optimal" else {}
     for round_ in range(1, MAX_ROUNDS + 1):
         step(f"Protecting the tables (round {round_})")
         protected_cells = protect_populations(cubes, pooled, tables, catalogue, policy, forced)
-        out = _published_tables(tables, protected_cells, catalogue)
+        out = published_tables(tables, protected_cells, catalogue)
         views = views_from_tables(out, catalogue, policy, year) + earlier_views
         step(f"Joint audit (round {round_})")
         found = audit_views(views, catalogue, policy, year, exact=False)
@@ -220,7 +217,7 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
         singles = gate(picked)
         if not singles.height:
             protected_cells = picked
-            out = _published_tables(tables, protected_cells, catalogue)
+            out = published_tables(tables, protected_cells, catalogue)
             views = views_from_tables(out, catalogue, policy, year) + earlier_views
         else:
             singles = None  # the engine's pattern is judged below
@@ -234,8 +231,9 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
     logs = [p.log for p in pooled.values()]
     logs += [_suppression_log(cells) for cells in protected_cells.values()]
     log = pl.concat(logs).sort("table", "cell")
-    step("Lower bound of the loss")
-    bounds = release_bounds(cubes, pooled, tables, catalogue, policy, log, protected_cells)
+    step("Lower bound of the loss per population")
+    bounds = release_bounds(cubes, pooled, tables, catalogue, policy, log, protected_cells,
+                            whole)
     restricted = Restricted(log=log,
                             register_fingerprint=(cube_set.register_fingerprint if cube_set
                                                   else register_fingerprint(frames)),

@@ -39,7 +39,7 @@ unimodular) and the bound is the least cost exactly.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import highspy
@@ -97,11 +97,24 @@ class LowerBound:
         return 0.0 if self.cost <= self.value + 1e-9 else (self.cost - self.value) / self.cost
 
 
+@dataclass(frozen=True)
+class Links:
+    """Constraints every pattern leaves in place: ``lower <= matrix @ v <= upper`` over
+    the model's variables ``v`` (the links between tables, earlier releases, the
+    publication rules; ``suoja.protect.joint_bound``). Shapes ``(k, n_vars)``, ``(k,)``."""
+
+    matrix: sp.csr_matrix
+    lower: np.ndarray
+    upper: np.ndarray
+
+
 class _Attacker:
     """The attacker's linear programme over deviations ``u`` of the model's variables;
-    one row per form, fixed at 0 when published and free when hidden."""
+    one row per form, fixed at 0 when published and free when hidden, then the rows of
+    ``links`` (never changed)."""
 
-    def __init__(self, forms: sp.csr_matrix, x: np.ndarray, cap: float) -> None:
+    def __init__(self, forms: sp.csr_matrix, x: np.ndarray, cap: float,
+                 links: Links | None = None) -> None:
         self.forms = forms.astype(np.float64).tocsr()
         self.x = x.astype(np.float64)
         self.values = self.forms @ self.x
@@ -109,7 +122,16 @@ class _Attacker:
         n_forms, n_vars = forms.shape
         upper = np.full(n_vars, INF) if cap == INF else cap - self.x
         self.highs = new_highs(presolve=False)
-        pass_model(self.highs, self.forms, -self.x, upper, np.zeros(n_forms), np.zeros(n_forms))
+        rows, lo, hi = self.forms, np.zeros(n_forms), np.zeros(n_forms)
+        self.links = None
+        if links is not None and links.matrix.shape[0]:
+            matrix = links.matrix.astype(np.float64).tocsr()
+            at = matrix @ self.x
+            # In deviations: lower - Lx <= L u <= upper - Lx (x meets them: 0 lies inside).
+            self.links = (matrix, links.lower - at, links.upper - at)
+            rows = sp.vstack([rows, matrix]).tocsr()
+            lo, hi = np.concatenate([lo, self.links[1]]), np.concatenate([hi, self.links[2]])
+        pass_model(self.highs, rows, -self.x, upper, lo, hi)
         self.hidden = np.zeros(n_forms, dtype=bool)
         self.solves = 0
 
@@ -138,17 +160,30 @@ class _Attacker:
         if status != "optimal":
             return float("nan"), None, 0.0  # no verdict: callers never read it as safe
         reach = -float(self.highs.getInfo().objective_function_value)
-        y = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
+        everything = np.asarray(self.highs.getSolution().row_dual, dtype=np.float64)
+        n_forms = self.forms.shape[0]
+        y, w = everything[:n_forms].copy(), everything[n_forms:]
         y[self.hidden] = 0.0
         target = np.zeros(self.forms.shape[1])
         target[row.indices] = sign * row.data
         best = None
-        for dual in (y, -y):
+        for flip in (1.0, -1.0):
+            dual, linked = flip * y, flip * w
             r = target - self.forms.T @ dual
+            fixed = 0.0
+            if self.links is not None:
+                linked = np.where(np.abs(linked) > TOL, linked, 0.0)
+                r = r - self.links[0].T @ linked
+                # Weak duality: a link row adds at most w * (its room up or down).
+                room = np.where(linked > 0, self.links[2], np.where(linked < 0, self.links[1],
+                                                                     0.0))
+                if not np.isfinite(room[linked != 0]).all():
+                    continue
+                fixed = float(linked @ room)
             over = np.maximum(r, 0.0)
             if self.cap == INF and (over > TOL).any():
                 continue
-            constant = float(np.maximum(-r, 0.0) @ self.x)
+            constant = fixed + float(np.maximum(-r, 0.0) @ self.x)
             if self.cap != INF:
                 constant += float(over @ (self.cap - self.x))
             if best is None or constant < best[1]:
@@ -200,6 +235,8 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
                 values: np.ndarray, *, cap: float = INF,
                 need: Mapping[int, tuple[float, float]] | None = None,
                 singletons: bool = False, free: frozenset[int] = frozenset(),
+                links: Links | None = None, tie: np.ndarray | None = None,
+                verify: Callable[[np.ndarray], list[tuple[np.ndarray, float]]] | None = None,
                 nodes: int = MASTER_NODES, solves: int = MAX_SOLVES,
                 time_limit: float = 60.0) -> LowerBound:
     """The least cost of hiding forms so that every primary keeps its protection interval.
@@ -222,6 +259,17 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
             secondary (``_singleton_pairs``).
         free: Forms that need no protection of their own when hidden (cells no table
             publishes, of 0 or at least the threshold: ``suoja.protect.secure.State.free``).
+        links: Constraints the attacker knows whatever the pattern (``Links``): other
+            tables, earlier releases, the publication rules.
+        tie: Breaks ties between patterns of the least cost (the units hidden: fewer
+            persons), shape ``(n_forms,)``. Used when every cost is a whole number: the
+            master then minimises ``cost + tie / (sum(tie) + 1)``, whose whole part is the
+            cost, so the bound is unchanged.
+        verify: A full check of a pattern that linear ranges pass (hidden forms, shape
+            ``(n_forms,)``): the cuts it violates, each a row over the forms and a
+            right-hand side (``row @ z >= rhs``), valid for every safe pattern; empty when
+            it passes, None when it may not run (a work limit: the search stops). The
+            bound is then the least cost under that check too.
         nodes: Branch-and-bound nodes one master solve may explore (a work limit).
         solves: Attacker's linear programmes allowed in all (a work limit).
         time_limit: Seconds all master solves together may take: a safety net only.
@@ -235,9 +283,13 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
     column = np.full(len(primary), -1)
     column[candidates] = np.arange(len(candidates))
     price = np.asarray(cost, dtype=np.float64)[candidates]
+    objective, whole = price, False
+    if tie is not None and len(price) and np.allclose(price, np.round(price)):
+        breaker = np.asarray(tie, dtype=np.float64)[candidates]
+        objective, whole = price + breaker / (float(breaker.sum()) + 1.0), True
     if forms.shape[0] > MAX_FORMS:
         return LowerBound(0.0, False, 0, 0, f"more than {MAX_FORMS} distinct cells")
-    attacker = _Attacker(forms, x, cap)
+    attacker = _Attacker(forms, x, cap, links)
     targets = np.flatnonzero(primary).tolist()
     singles = [t for t in targets if values[t] == 1] if singletons else []
     cuts: list[tuple[np.ndarray, float]] = []
@@ -245,8 +297,10 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
     best, spent = 0.0, 0.0
     for rounds in range(1, MAX_ROUNDS + 1):
         start = time.perf_counter()
-        choice, bound, optimal = _master(cuts, price, nodes, time_limit - spent)
+        choice, bound, optimal = _master(cuts, objective, nodes, time_limit - spent)
         spent += time.perf_counter() - start
+        if whole and bound != INF:
+            bound = float(np.floor(bound + 1e-6))  # the tie-break is below one unit of cost
         best = max(best, bound)
         if choice is None:
             reason = "" if bound == INF else "no pattern within the master's limits"
@@ -271,6 +325,13 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
         if attacker.solves >= solves:
             return LowerBound(best, False, rounds, len(cuts) + len(found),
                               f"the work limit of {solves} linear programmes")
+        if not found and verify is not None:
+            # Linear ranges pass: the full check (integer ranges, the release audit) may
+            # still fail the pattern; its cuts are over forms, like ``given``.
+            extra = verify(hidden)
+            if extra is None:
+                return LowerBound(best, False, rounds, len(cuts), "the work limit of audits")
+            found = [(row[candidates], rhs) for row, rhs in extra]
         cuts += found
         if not found:
             value = float(price[choice].sum())
@@ -362,61 +423,3 @@ def _cut(attacker: _Attacker, form: int, need_up: float, need_down: float,
     mask = column >= 0
     cut[column[mask]] = joined[mask]
     return cut
-
-
-def singleton_exposures(forms: sp.csr_matrix, x: np.ndarray, hidden: np.ndarray,
-                        values: np.ndarray, *, free: frozenset[int] = frozenset(),
-                        cap: float = INF) -> list[tuple[int, int]]:
-    """(singleton, form) pairs of a finished pattern: the person behind the hidden form
-    ``singleton`` (1 unit) can compute the hidden form ``form`` exactly.
-
-    A check of the pattern that shares nothing with the engine's certificates
-    (``suoja.protect.secure``) or the release audit: the linear programme of ``_Attacker``
-    with the singleton's row known. A linear range of one point is an integer range of
-    one point, so every pair found is a disclosure (none is a false alarm). The cells a
-    singleton learns nothing new about are left out as ``suoja.protect.secure.exempt``
-    leaves them, and so are the ``free`` forms (derived cells that need no protection).
-    """
-    hidden = np.asarray(hidden, dtype=bool)
-    singles = [int(s) for s in np.flatnonzero(hidden & (values == 1))]
-    if not singles:
-        return []
-    judged = hidden.copy()
-    judged[list(free)] = False
-    pairs = _singleton_pairs(forms, singles, np.flatnonzero(judged).tolist(), values)
-    if 2 * len(pairs) > MAX_SOLVES:
-        return _exposed_by_rank(forms, hidden, pairs)
-    attacker = _Attacker(forms, x, cap)
-    found, unsettled = [], []
-    for pair in pairs:
-        s, form = pair[0], pair[1]
-        view = hidden.copy()
-        view[s] = False
-        attacker.use(view)
-        up, down = attacker.reach(form, 1.0)[0], attacker.reach(form, -1.0)[0]
-        if np.isnan(up) or np.isnan(down):
-            unsettled.append(pair)  # the solver gave no verdict: exact elimination decides
-        elif up < 0.5 and down < 0.5:
-            found.append((s, form))
-    return found + (_exposed_by_rank(forms, hidden, unsettled) if unsettled else [])
-
-
-def _exposed_by_rank(forms: sp.csr_matrix, hidden: np.ndarray,
-                     pairs: list[tuple[int | None, int, float, float]]) -> list[tuple[int, int]]:
-    """The pairs whose form lies in the span of the published rows and the singleton's:
-    one exact elimination per singleton (``gauss.determined``) instead of two linear
-    programmes per pair, for patterns with too many pairs; it finds the exact
-    disclosures of linear algebra, not those that need non-negativity too."""
-    from suoja.protect.gauss import determined
-
-    by_single: dict[int, list[int]] = {}
-    for s, form, _, _ in pairs:
-        assert s is not None
-        by_single.setdefault(s, []).append(form)
-    found = []
-    for s, targets in by_single.items():
-        view = hidden.copy()
-        view[s] = False
-        exact = determined(forms, view)
-        found += [(s, form) for form in targets if exact[form]]
-    return found

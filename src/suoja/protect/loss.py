@@ -78,17 +78,30 @@ def secondary_cost(log: pl.DataFrame, priority: pl.DataFrame, cell_cost: float,
     return float(cost or 0.0), int(hidden["original"].sum() or 0)
 
 
+def release_bound(bound: pl.DataFrame) -> tuple[float, float, bool]:
+    """Cost, proven least cost and whether the search finished, for the whole release:
+    the ``(release)`` row of ``per_population.release_bounds`` when there is one (the
+    bound over all populations together), else the sums over the populations."""
+    whole = bound.filter(pl.col("population") == "(release)") \
+        if "population" in bound.columns else bound.clear()
+    if whole.height:
+        return (float(whole["cost"][0]), float(whole["lower_bound"][0]),
+                bool(whole["proven"][0]))
+    return (float(bound["cost"].sum()), float(bound["lower_bound"].sum()),
+            bool(bound["proven"].all()))
+
+
 def bound_summary(bound: pl.DataFrame) -> str:
     """One sentence comparing what the secondary suppressions cost with the proven lower
     bound (``suoja.protect.per_population.release_bounds`` rows: ``cost``,
-    ``lower_bound``, ``proven``)."""
-    cost, least = float(bound["cost"].sum()), float(bound["lower_bound"].sum())
+    ``lower_bound``, ``proven``; ``release_bound``)."""
+    cost, least, proven = release_bound(bound)
     if cost < least - 1e-9:
         return (f"secondary suppressions cost {cost:g}, BELOW the proven least cost {least:g}: "
                 "a constraint every safe pattern meets is broken; please report this as a bug")
     gap = 0.0 if cost <= least + 1e-9 else (cost - least) / cost
-    solved = "" if bound["proven"].all() else \
-        " (a work limit stopped the search in some population: the least cost may be higher)"
+    solved = "" if proven else \
+        " (a work limit stopped the search: the least cost may be higher)"
     verdict = "the least possible" if gap == 0 else f"{100 * gap:.1f} % above it"
     return (f"secondary suppressions cost {cost:g}; no safe pattern costs less than "
             f"{least:g}{solved}: {verdict}")

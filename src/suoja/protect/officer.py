@@ -246,7 +246,8 @@ def _costs(policy: Policy, bound: pl.DataFrame | None = None) -> str:
     if bound is not None and not bound.is_empty():
         from suoja.protect.loss import bound_summary
 
-        text += f" The {bound_summary(bound)} (restricted/bound.csv, per population)."
+        text += (f" The {bound_summary(bound)} (restricted/bound.csv, per population and "
+                 "for the whole release).")
     return text
 
 

@@ -55,7 +55,7 @@ def optimal_pattern(defender: Defender, state: State, rules: SuppressionRules) -
     found = lower_bound(forms, defender.x, targets, defender.can_hide & ~state.hidden,
                         defender.weights, rules, state.values, cap=cap, need=state.need,
                         singletons=rules.singleton_protection, free=state.free,
-                        nodes=NODE_LIMIT,
+                        tie=state.values, nodes=NODE_LIMIT,
                         time_limit=defender.time_limit)
     if found.pattern is None:
         LOG.info("optimal method: no pattern within the limits (%s)", found.reason)

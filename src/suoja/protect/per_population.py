@@ -7,17 +7,19 @@ release (``suoja.pipeline``): the same inputs go to ``suoja.protect.protect`` an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
 from suoja.errors import RegisterError
 from suoja.policy import Policy
+from suoja.protect.bound import LowerBound
 from suoja.protect.knowledge import pooled_groups, structural_boxes
 from suoja.protect.model import StructuralZeroError
+from suoja.protect.protected import CONFIDENTIAL
 from suoja.protect.single import force_single, protect_single_count
 from suoja.tables.catalogue import Catalogue
-from suoja.tables.cubes import cells_frame, implicit_cells, is_implicit
+from suoja.tables.cubes import cell_key, cells_frame, implicit_cells, is_implicit
 from suoja.tables.priorities import priority_frame
 
 
@@ -38,6 +40,57 @@ def population_inputs(cubes, pooled, tables, catalogue: Catalogue, policy: Polic
                             "hierarchies": cube.hierarchies, "rules": policy.suppression_rules(),
                             "structural": boxes, "derived": is_implicit(pl.col("table")),
                             "priority": priority_frame(cells, catalogue.priorities)}
+
+
+def published_tables(tables, protected_cells: Mapping[str, pl.DataFrame],
+                     catalogue: Catalogue) -> dict[str, pl.DataFrame]:
+    """Each table as published: ``year``, its dimensions, ``value`` (null where hidden) and
+    ``status`` (``CONFIDENTIAL`` where hidden), from the cells of every population
+    (``key``, ``published``, ``status``)."""
+    out = {}
+    for spec in catalogue.tables:
+        rows = protected_cells[spec.population].filter(pl.col("table") == spec.id)
+        cells = rows.select("key", "published", "status")
+        out[spec.id] = (tables[spec.id].with_columns(cell_key(spec).alias("key"))
+                        .join(cells, on="key", how="left")
+                        .select("year", *spec.dimensions, pl.col("published").alias("value"),
+                                pl.when(pl.col("status") == "published").then(None)
+                                .otherwise(pl.lit(CONFIDENTIAL)).alias("status")))
+    return out
+
+
+def pattern_audit(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
+                  earlier_views: Sequence, year: int):
+    """The release audit of any pattern (``joint_bound.Check``): the joint audit's
+    verdicts (every population, the earlier releases, the facts, the publication rules)
+    and the singleton gate, as the (year, table, key) of each quantity found."""
+    from suoja.protect.release_audit import audit_views, views_from_tables
+
+    base = {name: cells for name, cells, _ in
+            population_inputs(cubes, pooled, tables, catalogue, policy)}
+
+    def check(hidden: list[tuple[str, str, str]]) -> set[tuple[int, str, str]]:
+        chosen = pl.DataFrame(hidden, schema=["population", "table", "key"], orient="row")
+        cells = {}
+        for name, frame in base.items():
+            mine = chosen.filter(pl.col("population") == name).select(
+                "table", "key", pl.lit(True).alias("__hidden"))
+            frame = frame.join(mine, on=["table", "key"], how="left")
+            hide = pl.col("__hidden").fill_null(False)
+            cells[name] = frame.with_columns(
+                pl.when(hide).then(pl.lit("secondary")).otherwise(pl.lit("published"))
+                .alias("status"),
+                pl.when(hide).then(None).otherwise(pl.col("value")).alias("published"),
+            ).drop("__hidden")
+        views = views_from_tables(published_tables(tables, cells, catalogue), catalogue,
+                                  policy, year) + list(earlier_views)
+        found = audit_views(views, catalogue, policy, year, exact=False)
+        found = pl.concat([found.filter(~pl.col("ok")).select("year", "table", "key"),
+                           singleton_findings(cubes, pooled, tables, catalogue, policy, cells,
+                                              year).select("year", "table", "key")])
+        return set(found.iter_rows())
+
+    return check
 
 
 def protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
@@ -61,11 +114,18 @@ def protect_populations(cubes, pooled, tables, catalogue: Catalogue, policy: Pol
     return protected_cells
 
 
+RELEASE = "(release)"
+"""The ``population`` of the row of ``release_bounds`` that covers the whole release."""
+
+
 def release_bounds(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
                    log: pl.DataFrame, protected_cells: Mapping[str, pl.DataFrame],
-                   ) -> pl.DataFrame:
-    """Per population with dimensions: what its secondary suppressions cost
-    (``loss.secondary_cost``) and the proven lower bound of ``suppress.secondary_bound``.
+                   whole: LowerBound | None = None) -> pl.DataFrame:
+    """What the secondary suppressions cost (``loss.secondary_cost``) against a proven
+    lower bound: per population with dimensions, that of ``suppress.secondary_bound``;
+    then, given ``whole`` (``joint_bound.joint_bound``: all populations together against
+    the earlier releases), one row ``RELEASE`` with the larger of it and the sum of the
+    populations' bounds (both are valid).
 
     Columns ``population``, ``cost``, ``lower_bound``, ``proven``, ``gap`` (share of the
     cost above the bound), ``reason`` (why the search stopped short, if it did).
@@ -81,14 +141,25 @@ def release_bounds(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
         mine = log.filter(pl.col("table").is_in(protected_cells[name]["table"].unique()
                                                 .implode()))
         cost = secondary_cost(mine, inputs["priority"], policy.cell_cost, policy.unit_cost)[0]
-        # Below the bound (a negative gap) would mean a constraint every safe pattern
-        # meets is broken: the summary says so rather than hide it.
-        gap = 0.0 if abs(cost - bound.value) <= 1e-9 or cost == 0 else \
-            (cost - bound.value) / cost
-        rows.append((name, cost, bound.value, bound.proven, gap, bound.reason))
+        rows.append(_row(name, cost, bound.value, bound.proven, bound.reason))
+    if whole is not None and rows:
+        each = sum(r[2] for r in rows)
+        # Every population's secondaries, single counts the joint rounds hid included.
+        priority = pl.concat([priority_frame(c, catalogue.priorities)
+                              for c in protected_cells.values()])
+        cost = secondary_cost(log, priority, policy.cell_cost, policy.unit_cost)[0]
+        rows.append(_row(RELEASE, cost, max(whole.value, each), whole.proven,
+                         whole.reason if whole.value >= each else ""))
     return pl.DataFrame(rows, orient="row", schema={
         "population": pl.String, "cost": pl.Float64, "lower_bound": pl.Float64,
         "proven": pl.Boolean, "gap": pl.Float64, "reason": pl.String})
+
+
+def _row(name: str, cost: float, bound: float, proven: bool, reason: str) -> tuple:
+    # Below the bound (a negative gap) would mean a constraint every safe pattern meets
+    # is broken: the summary says so rather than hide it.
+    gap = 0.0 if abs(cost - bound) <= 1e-9 or cost == 0 else (cost - bound) / cost
+    return (name, cost, bound, proven, gap, reason)
 
 
 def singleton_findings(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,

@@ -111,6 +111,13 @@ def _primary_reason(
     )
 
 
+OPTIMAL_REASON = (
+    "secondary suppression of the least-cost pattern for the whole release (the optimal "
+    "method): every population's tables, last year's release and the declared facts taken "
+    "together, with this cell published some hidden cell could be narrowed down too far"
+)
+
+
 KNOWLEDGE_REASON = (
     "secondary suppression across the release: with this cell published, an outsider who "
     "combines it with another population's tables, last year's release or a declared fact "

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
-from suoja.protect.bound import MAX_SOLVES, LowerBound, lower_bound, singleton_exposures
+from suoja.protect.bound import MAX_SOLVES, LowerBound, lower_bound
 from suoja.protect.defend import Defender
 from suoja.protect.gauss import Progress
 from suoja.protect.highs import INF
@@ -25,6 +25,7 @@ from suoja.protect.reasons import describe
 from suoja.protect.relations import find_relations
 from suoja.protect.rules import SuppressionRules
 from suoja.protect.secure import ProtectionError, State, publish_unneeded, secure
+from suoja.protect.singleton_gate import singleton_exposures
 
 
 def _model(
@@ -67,7 +68,19 @@ def _forced(model: LinearModel, forced: pl.DataFrame | None) -> dict[int, tuple[
     for form, up, down in found.select("__form", "up", "down").iter_rows():
         old = need.get(form, (0.0, 0.0))
         need[form] = (max(old[0], float(up)), max(old[1], float(down)))
-    return need
+    # A cell forced with no interval of its own (up = down = 0) is only hidden: a derived
+    # cell the optimal method's pattern leaves unknown needs no protection (``State.free``).
+    return {form: n for form, n in need.items() if n != (0.0, 0.0)}
+
+
+def _forced_hidden(model: LinearModel, forced: pl.DataFrame | None) -> np.ndarray:
+    """Which forms the forced cells hide, whatever their interval."""
+    hidden = np.zeros(model.forms.shape[0], dtype=bool)
+    if forced is not None and not forced.is_empty():
+        found = forced.join(model.cells.select("table", "key", "__form"),
+                            on=["table", "key"], how="inner")
+        hidden[found["__form"].to_numpy()] = True
+    return hidden
 
 
 def _forced_reasons(model: LinearModel, forced: pl.DataFrame | None) -> dict[int, str]:
@@ -159,6 +172,46 @@ def secondary_bound(
     """
     rules = rules or SuppressionRules()
     model = _model(cells, domains, finest, hierarchies, rules, structural)
+    primary, can_hide, cost, free, values, _ = _bound_setting(model, rules, derived, priority)
+    return lower_bound(model.forms, model.values, primary, can_hide, cost, rules, values,
+                       cap=_cap(model, can_hide | primary), singletons=rules.singleton_protection,
+                       free=free, solves=solves, time_limit=rules.time_limit)
+
+
+def bound_cells(
+    cells: pl.DataFrame,
+    domains: Mapping[str, Sequence[str]],
+    finest: pl.DataFrame,
+    hierarchies: Hierarchies | None = None,
+    rules: SuppressionRules | None = None,
+    *,
+    structural: Sequence[ZeroBox] = (),
+    derived: pl.Expr | None = None,
+    priority: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """What ``secondary_bound`` takes of each cell, for a bound over more than one
+    population (``suoja.protect.joint_bound``): ``table``, ``key``, ``value``,
+    ``primary`` (its form must be protected), ``can_hide`` (its form may be a secondary
+    suppression), ``free`` (its form needs no protection of its own) and ``cost`` (this
+    cell's share of what hiding its form costs)."""
+    rules = rules or SuppressionRules()
+    model = _model(cells, domains, finest, hierarchies, rules, structural)
+    primary, can_hide, _, free, values, row_cost = _bound_setting(model, rules, derived,
+                                                                  priority)
+    form = model.form_of_row
+    is_free = np.zeros(len(values), dtype=bool)
+    is_free[list(free)] = True
+    return model.cells.select("table", "key").with_columns(
+        pl.Series("value", values[form].astype(np.int64)),
+        pl.Series("primary", primary[form]), pl.Series("can_hide", can_hide[form]),
+        pl.Series("free", is_free[form]),
+        pl.Series("cost", row_cost))
+
+
+def _bound_setting(model: LinearModel, rules: SuppressionRules, derived: pl.Expr | None,
+                   priority: pl.DataFrame | None) -> tuple:
+    """Per form: primary, may be hidden, cost of hiding it, the free forms, true value;
+    and each row's share of its form's cost."""
     facts, single, can_hide = _setting(model, rules)
     values = facts["value"]
     primary = primary_forms(model, values, rules, single)
@@ -169,12 +222,10 @@ def secondary_bound(
     if mask is not None:
         row_weight = np.where(mask, 0.0, row_weight)
     row_value = values[model.form_of_row].astype(np.float64)
-    cost = np.bincount(model.form_of_row, minlength=len(values),
-                       weights=row_weight * (rules.cell_cost + rules.unit_cost * row_value))
+    row_cost = row_weight * (rules.cell_cost + rules.unit_cost * row_value)
+    cost = np.bincount(model.form_of_row, minlength=len(values), weights=row_cost)
     free = _free_forms(model, mask, values, rules.threshold)
-    return lower_bound(model.forms, model.values, primary, can_hide, cost, rules, values,
-                       cap=_cap(model, can_hide | primary), singletons=rules.singleton_protection,
-                       free=free, solves=solves, time_limit=rules.time_limit)
+    return primary, can_hide, cost, free, values, row_cost
 
 
 def _derived_rows(model: LinearModel, derived: pl.Expr | None) -> np.ndarray | None:
@@ -274,12 +325,11 @@ def _choose(model: LinearModel, rules: SuppressionRules, forced: pl.DataFrame | 
                   free=_free_forms(model, derived, values, rules.threshold))
     state.need = _forced(model, forced)
     state.need_reasons = _forced_reasons(model, forced)
-    must = np.zeros(len(values), dtype=bool)
-    must[list(state.need)] = True
+    must = _forced_hidden(model, forced)
     primary = primary_forms(model, values, rules, single)
     # Forced cells must be able to move by given amounts, which only the certificates of
     # the suppress-attack-add loop guarantee: the elimination sees exact disclosure only.
-    if uses_gauss(rules, len(values)) and not state.need:
+    if uses_gauss(rules, len(values)) and not must.any():
         state.hidden |= primary | must
         gauss_protect(defender, state, rules, progress)
         return state, primary, single
