@@ -31,7 +31,7 @@ import polars as pl
 
 from suoja.pipeline import protect_release
 from suoja.policy import read_policy
-from suoja.protect.loss import STATED_MARGIN
+from suoja.protect.loss import STATED_MARGIN, release_bound
 from suoja.protect.release_audit import audit_open
 from suoja.register import read_register
 from suoja.release.write import write_open
@@ -64,16 +64,15 @@ def run(method: str, frames, catalogue, policy) -> dict[str, object]:
             "protect_s": protected, "audit_s": audited,
             "disclosed": found.filter(~pl.col("ok")).height + release.restricted.audit.filter(
                 ~pl.col("ok")).height,
-            "cost": float(bound["cost"].sum()), "bound": float(bound["lower_bound"].sum()),
-            "proven": bool(bound["proven"].all())}
+            **dict(zip(("cost", "bound", "proven"), release_bound(bound), strict=True))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", nargs="+", default=["heuristic"],
+    catalogue, policy = read_catalogue(), read_policy()
+    parser.add_argument("--methods", nargs="+", default=[policy.method],
                         choices=["heuristic", "optimal", "gauss"])
     args = parser.parse_args()
-    catalogue, policy = read_catalogue(), read_policy()
     frames = read_register(REGISTER).frames
     rows = [run(m, frames, catalogue, policy) for m in args.methods]
     print(f"embedded 2025 release: {rows[0]['cells']} cells, "
@@ -86,11 +85,13 @@ def main() -> None:
               f"{r['primary'] + r['secondary']:>5} cells  | {r['cost']:>4g} | {least:>10} | "
               f"{r['protect_s']:>9.1f} | {r['audit_s']:>7.1f} | {r['disclosed']}")
     print("cost: the policy's cost of the secondary suppressions (cells times priority "
-          "weights); least cost: the proven lower bound (suoja.protect.bound)")
+          "weights); least cost: the proven lower bound of the whole release "
+          "(suoja.protect.joint_bound)")
     best = {r["method"]: r for r in rows}
-    if "heuristic" in best and "heuristic" == args.methods[0]:
-        print(f"heuristic protect + audit: {best['heuristic']['protect_s']:.1f} s "
-              f"+ {best['heuristic']['audit_s']:.1f} s (issue 4's target: under 10 s)")
+    if policy.method in best:
+        print(f"default ({policy.method}) protect + audit: "
+              f"{best[policy.method]['protect_s']:.1f} s + {best[policy.method]['audit_s']:.1f} s "
+              "(issue 4's target: under 10 s)")
     failed = False
     for r in rows:
         gap = 0.0 if r["cost"] <= r["bound"] else (r["cost"] - r["bound"]) / r["cost"]
@@ -99,11 +100,11 @@ def main() -> None:
         if r["method"] == "optimal" and (gap > 0 or not r["proven"]):
             print("the optimal method is NOT proven optimal")
             failed = True
-    if "heuristic" in best:
-        h = best["heuristic"]
+    if policy.method in best:
+        h = best[policy.method]
         within = h["cost"] <= (1 + STATED_MARGIN) * h["bound"]
-        print(f"default (heuristic): within the stated margin of {100 * STATED_MARGIN:.0f} % "
-              f"of the least cost: {'yes' if within else 'NO'}")
+        print(f"default ({policy.method}): within the stated margin of "
+              f"{100 * STATED_MARGIN:.0f} % of the least cost: {'yes' if within else 'NO'}")
         failed |= not within
     if failed:
         sys.exit(1)

@@ -7,7 +7,8 @@ a child process of its own. The stages come from publish's own progress lines on
 (``[  12.3 s] Joint audit (round 1)``); the peak memory is the child's maximum RSS.
 
 Stages: read (read and validate the register), earlier (read earlier releases), tables
-(cubes, pooling, margins), protect (primary and secondary suppression, every round),
+(cubes, pooling, margins), protect (primary and secondary suppression, every round; the
+optimal method's search for the least-cost pattern of the release, its audits included),
 audit (the joint audit, every round, and choosing more cells to hide), bound (the proven
 lower bound of the loss, ``restricted/bound.csv``), write (open/ and restricted/), review
 (the outsider audit of open/ and the review pages).
@@ -42,6 +43,7 @@ def stage_of(message: str) -> str:
                 ("Computing the tables", "tables"), ("Protecting the tables", "protect"),
                 ("Joint audit", "audit"), ("Choosing more cells", "audit"),
                 ("Publishing the secondary", "protect"), ("Lower bound", "bound"),
+                ("Searching the least-cost", "protect"), ("Hiding the least-cost", "protect"),
                 ("Writing the release", "write"), ("Auditing open/", "review"),
                 ("Writing the review", "review"))
     return next((stage for prefix, stage in prefixes if message.startswith(prefix)), "other")

@@ -87,7 +87,8 @@ def test_the_intruder_and_the_audit_agree_on_the_embedded_release(embedded):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("persons", "seed"), [(15, 1), (60, 7), (150, 11), (300, 23)])
+@pytest.mark.parametrize(("persons", "seed"), [(15, 1), (60, 7), (150, 11), (300, 23),
+                                             (1500, 5)])
 def test_the_intruder_learns_nothing_from_unseen_registers(tmp_path, persons, seed):
     from suoja.synth import scaled_register, write_register
 

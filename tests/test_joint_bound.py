@@ -75,7 +75,7 @@ def _moves(interval: tuple[int, int | None]) -> bool:
 
 
 def _bound(counts: np.ndarray, links: Links | None, rules: SuppressionRules):
-    combos, rows = _cells(counts)
+    _, rows = _cells(counts)
     values = rows @ counts.ravel()
     primary = (values >= 1) & (values < rules.threshold)
     return lower_bound(sp.csr_matrix(rows), counts.ravel().astype(float), primary, values > 0,
@@ -122,3 +122,53 @@ def test_a_link_raises_the_bound_to_the_optimum():
     assert _optimum(counts, links, RULES) == 4
     assert plain.proven and plain.value == pytest.approx(2)
     assert linked.proven and linked.value == pytest.approx(4)
+
+
+def _wide(rows: np.ndarray, values: np.ndarray, hidden: set[int], primaries: list[int],
+          width: int) -> bool:
+    """The oracle's check: every primary's integer range is at least ``width`` wide."""
+    published = [c for c in range(len(values)) if c not in hidden]
+    matrix = rows[published] if published else np.zeros((1, rows.shape[1]))
+    fixed = values[published].astype(float) if published else np.zeros(1)
+    for p in primaries:
+        lo, hi = integer_range(matrix, fixed, fixed, rows[p])
+        if hi is not None and hi - lo < width:
+            return False
+    return True
+
+
+WIDTH = 5
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(counts=small_tables(2))
+def test_with_a_check_inside_the_search_ends_at_the_checked_optimum(counts):
+    """``lower_bound``'s ``verify`` (how ``joint_bound`` puts the release audit inside the
+    search) against brute force. The check is the oracle's own integer programme (scipy)
+    with a rule the linear cuts do not know (every primary's range at least 5 wide), and
+    each pattern it fails gives the combinatorial cut "hide one more cell". The search must
+    end proven at exactly the brute-force optimum under that rule, with a pattern the
+    oracle passes; without the check it would stop at the linear optimum."""
+    _, rows = _cells(counts)
+    values = rows @ counts.ravel()
+    primary = (values >= 1) & (values < RULES.threshold)
+    primaries = np.flatnonzero(primary).tolist()
+    can_hide = (values > 0) & ~primary
+
+    def verify(hidden: np.ndarray) -> list[tuple[np.ndarray, float]]:
+        if _wide(rows, values, set(np.flatnonzero(hidden).tolist()), primaries, WIDTH):
+            return []
+        return [((can_hide & ~hidden).astype(float), 1.0)]
+
+    found = lower_bound(sp.csr_matrix(rows), counts.ravel().astype(float), primary, can_hide,
+                        np.ones(len(values)), RULES, values, verify=verify)
+    candidates = np.flatnonzero(can_hide).tolist()
+    optimum = next((size for size in range(len(candidates) + 1)
+                    for extra in itertools.combinations(candidates, size)
+                    if _wide(rows, values, set(primaries) | set(extra), primaries, WIDTH)), None)
+    if optimum is None:
+        assert found.pattern is None
+        return
+    assert found.proven and found.value == pytest.approx(optimum)
+    assert found.pattern is not None and _wide(
+        rows, values, set(np.flatnonzero(found.pattern).tolist()), primaries, WIDTH)

@@ -128,12 +128,10 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
                     previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
                     progress: Progress | None = None, *, cube_set: CubeSet | None = None,
                     ) -> ProtectedRelease:
-    """``_protected`` by the policy's method. The optimal method's programme is optimal
-    for each population alone, before the joint rounds and unpick change its pattern, so
-    with ``secondary.method = "optimal"`` the heuristic's release is made too and the
-    cheaper by the policy's cost (then by units) is kept: it never hides more. When the
-    optimal release already costs its proven lower bound (``restricted/bound.csv``) no
-    release can cost less, and the heuristic's is not made."""
+    """``_protected`` by the policy's method. The optimal method's release costs its
+    proven lower bound (``restricted/bound.csv``) when its search ends within the work
+    limits: no release can cost less. Otherwise the heuristic's release is made too and
+    the cheaper by the policy's cost (then by units) is kept: it never hides more."""
     from suoja.protect.loss import release_bound, secondary_cost
 
     def cost(release: ProtectedRelease) -> tuple[float, int]:
@@ -153,6 +151,41 @@ def protect_release(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Ca
     return replace(other, policy=policy) if cost(other) < cost(best) else best
 
 
+def _rounds(cubes, pooled, tables, catalogue: Catalogue, policy: Policy, year: int,
+            earlier_views: list, forced: dict[str, pl.DataFrame], gate, step):
+    """Each population protected on its own, then rounds of the joint audit that hide more
+    (``more_to_hide``), then unpick; the cells, the published tables, the outsider's views
+    and the singleton gate's findings on them (None: still to run)."""
+    from suoja.protect.release_audit import audit_views, views_from_tables
+
+    for round_ in range(1, MAX_ROUNDS + 1):
+        step(f"Protecting the tables (round {round_})")
+        protected_cells = protect_populations(cubes, pooled, tables, catalogue, policy, forced)
+        out = published_tables(tables, protected_cells, catalogue)
+        views = views_from_tables(out, catalogue, policy, year) + earlier_views
+        step(f"Joint audit (round {round_})")
+        found = audit_views(views, catalogue, policy, year, exact=False)
+        if found["ok"].all():
+            break
+        step(f"Choosing more cells to hide (round {round_})")
+        if not more_to_hide(found, views, catalogue, policy, year, forced):
+            break
+    singles = None
+    if policy.unpick and found["ok"].all():
+        step("Publishing the secondary suppressions not needed")
+        picked = _unpick(protected_cells, out, earlier_views, catalogue, policy, year)
+        # A safety net: if unpick's checks let a singleton's person compute a hidden cell
+        # (the gate shares no code with them), the engine's pattern is kept as it was.
+        singles = gate(picked)
+        if not singles.height:
+            protected_cells = picked
+            out = published_tables(tables, protected_cells, catalogue)
+            views = views_from_tables(out, catalogue, policy, year) + earlier_views
+        else:
+            singles = None  # the engine's pattern is judged below
+    return protected_cells, out, views, singles
+
+
 def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalogue,
                policy: Policy, previous: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
                progress: Progress | None = None, *, cube_set: CubeSet | None = None,
@@ -170,7 +203,7 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
     With ``cube_set`` (``suoja.tables.engines``: cubes from DuckDB, Spark or a cube folder) the
     cubes are taken as given and ``frames`` is not read.
     """
-    from suoja.protect.joint_bound import joint_bound, release_cells, seed_cells
+    from suoja.protect.joint_bound import exact_cells, joint_bound, release_cells, seed_cells
     from suoja.protect.release_audit import audit_views, joint_earlier, views_from_tables
 
     step = progress or (lambda _: None)
@@ -178,49 +211,38 @@ def _protected(frames: Mapping[str, pl.DataFrame], year: int, catalogue: Catalog
     cubes = cube_set.cubes if cube_set else compute_cubes(frames, catalogue, year)
     pooled = {name: pool(cube, catalogue, policy.pool, policy.min_count)
               for name, cube in cubes.items()}
-    cubes = {name: p.cube for name, p in pooled.items()}
+    raw, cubes = cubes, {name: p.cube for name, p in pooled.items()}
     tables = compute_tables(cubes, catalogue, year)
     earlier_views = []
     for y, earlier in sorted(joint_earlier(previous, year).items()):
         earlier_views += views_from_tables(earlier, catalogue, policy, y)
-    step("Lower bound of the loss")
+    step("Searching the least-cost pattern of the release" if policy.method == "optimal"
+         else "Lower bound of the loss")
     cells = release_cells(cubes, pooled, tables, catalogue, policy)
     true_views = views_from_tables(tables, catalogue, policy, year, implicit_values=True)
     check = pattern_audit(cubes, pooled, tables, catalogue, policy, earlier_views, year) \
         if policy.method == "optimal" else None
     whole, pattern = joint_bound(true_views, earlier_views, cells, catalogue, policy, year,
-                                 check=check)
-    # The optimal method starts from the least-cost pattern of the whole release; the
-    # rounds below add only what integer ranges and singletons ask for beyond it.
-    forced = seed_cells(pattern, cells) if policy.method == "optimal" else {}
-    for round_ in range(1, MAX_ROUNDS + 1):
-        step(f"Protecting the tables (round {round_})")
-        protected_cells = protect_populations(cubes, pooled, tables, catalogue, policy, forced)
-        out = published_tables(tables, protected_cells, catalogue)
-        views = views_from_tables(out, catalogue, policy, year) + earlier_views
-        step(f"Joint audit (round {round_})")
-        found = audit_views(views, catalogue, policy, year, exact=False)
-        if found["ok"].all():
-            break
-        step(f"Choosing more cells to hide (round {round_})")
-        if not more_to_hide(found, views, catalogue, policy, year, forced):
-            break
+                                 check=check, raw_cubes=raw)
+
     def gate(cells: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
         return singleton_findings(cubes, pooled, tables, catalogue, policy, cells, year)
 
     singles = None
-    if policy.unpick and found["ok"].all():
-        step("Publishing the secondary suppressions not needed")
-        picked = _unpick(protected_cells, out, earlier_views, catalogue, policy, year)
-        # A safety net: if unpick's checks let a singleton's person compute a hidden cell
-        # (the gate shares no code with them), the engine's pattern is kept as it was.
-        singles = gate(picked)
-        if not singles.height:
-            protected_cells = picked
-            out = published_tables(tables, protected_cells, catalogue)
-            views = views_from_tables(out, catalogue, policy, year) + earlier_views
-        else:
-            singles = None  # the engine's pattern is judged below
+    if policy.method == "optimal" and whole.pattern is not None:
+        # The optimal method's pattern passed the release audit inside the search, and
+        # no pattern that passes costs less: it is the release as it is.
+        step("Hiding the least-cost pattern of the release")
+        forced = seed_cells(pattern, cells)
+        protected_cells = exact_cells(
+            protect_populations(cubes, pooled, tables, catalogue, policy, forced), pattern)
+        out = published_tables(tables, protected_cells, catalogue)
+        views = views_from_tables(out, catalogue, policy, year) + earlier_views
+    else:
+        # Otherwise the search's last pattern (if any) is where the rounds start.
+        forced = seed_cells(pattern, cells) if policy.method == "optimal" else {}
+        protected_cells, out, views, singles = _rounds(
+            cubes, pooled, tables, catalogue, policy, year, earlier_views, forced, gate, step)
     # The rounds settle verdicts only; the privacy officer's page and audit.json give every
     # range as the outsider can narrow it (the independent intruder's ranges exactly).
     step("Joint audit: the outsider's exact ranges")

@@ -24,7 +24,7 @@ class Policy:
     min_count: int = 5
     zeros: str = "publish"
     pool: tuple[str, ...] = POOLABLE
-    method: str = "heuristic"
+    method: str = "optimal"
     singletons: bool = True
     interval: str = "threshold"
     mode: str = "suppression"
@@ -129,7 +129,7 @@ def read_policy(path: Path | None = None) -> Policy:
         min_count=threshold["min_count"],
         zeros=threshold.get("zeros", "publish"),
         pool=tuple(pooling.get("dimensions", POOLABLE)),
-        method=secondary.get("method", "heuristic"),
+        method=secondary.get("method", "optimal"),
         singletons=secondary.get("singletons", True),
         interval=secondary.get("interval", "threshold"),
         mode=privacy.get("mode", "suppression"),

@@ -50,7 +50,7 @@ from suoja.protect.highs import INF, has_incumbent, new_highs, outcome, pass_mod
 from suoja.protect.rules import SuppressionRules
 from suoja.protect.secure import deltas_needed
 
-MAX_ROUNDS = 60
+MAX_ROUNDS = 200
 """Master solves allowed (each followed by the attacker's programmes on its pattern)."""
 MASTER_NODES = 5_000
 """Branch-and-bound nodes one master solve may explore (a work limit, not time)."""
@@ -122,6 +122,8 @@ class _Attacker:
         n_forms, n_vars = forms.shape
         upper = np.full(n_vars, INF) if cap == INF else cap - self.x
         self.highs = new_highs(presolve=False)
+        # Only the objective changes between most solves: the basis stays primal feasible.
+        self.highs.setOptionValue("simplex_strategy", 4)
         rows, lo, hi = self.forms, np.zeros(n_forms), np.zeros(n_forms)
         self.links = None
         if links is not None and links.matrix.shape[0]:
@@ -237,8 +239,9 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
                 singletons: bool = False, free: frozenset[int] = frozenset(),
                 links: Links | None = None, tie: np.ndarray | None = None,
                 verify: Callable[[np.ndarray], list[tuple[np.ndarray, float]]] | None = None,
-                nodes: int = MASTER_NODES, solves: int = MAX_SOLVES,
-                time_limit: float = 60.0) -> LowerBound:
+                groups: np.ndarray | None = None, exact_only: frozenset[int] = frozenset(),
+                nodes: int = MASTER_NODES,
+                solves: int = MAX_SOLVES, time_limit: float = 60.0) -> LowerBound:
     """The least cost of hiding forms so that every primary keeps its protection interval.
 
     Args:
@@ -270,6 +273,11 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
             right-hand side (``row @ z >= rhs``), valid for every safe pattern; empty when
             it passes, None when it may not run (a work limit: the search stops). The
             bound is then the least cost under that check too.
+        groups: The group (population) of each form, shape ``(n_forms,)``: a singleton is
+            judged only against the hidden forms of its own group, and without ``links``
+            (as ``suoja.protect.singleton_gate`` judges a release).
+        exact_only: Primaries that need only not be computed exactly, whatever the
+            interval rule (pooled categories: ``release_audit._judge``).
         nodes: Branch-and-bound nodes one master solve may explore (a work limit).
         solves: Attacker's linear programmes allowed in all (a work limit).
         time_limit: Seconds all master solves together may take: a safety net only.
@@ -290,6 +298,13 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
     if forms.shape[0] > MAX_FORMS:
         return LowerBound(0.0, False, 0, 0, f"more than {MAX_FORMS} distinct cells")
     attacker = _Attacker(forms, x, cap, links)
+    # The person behind a singleton is judged as the release audit's singleton gate
+    # judges: within the singleton's group (population), without the links.
+    alone = attacker if links is None else _Attacker(forms, x, cap)
+
+    def spent_solves() -> int:
+        return attacker.solves + (alone.solves if alone is not attacker else 0)
+
     targets = np.flatnonzero(primary).tolist()
     singles = [t for t in targets if values[t] == 1] if singletons else []
     cuts: list[tuple[np.ndarray, float]] = []
@@ -309,20 +324,22 @@ def lower_bound(forms: sp.csr_matrix, x: np.ndarray, primary: np.ndarray,
         hidden[candidates[choice]] = True
         checks = []
         for p in targets:
-            up, down = deltas_needed(int(values[p]), rules)
+            up, down = (1.0, 1.0) if p in exact_only else deltas_needed(int(values[p]), rules)
             if need and p in need:
                 up, down = max(up, need[p][0]), max(down, need[p][1])
             checks.append((None, p, up, down))
-        found = _cuts(attacker, checks, column, hidden, solves, passed)
+        found = _cuts(attacker, checks, column, hidden, solves - spent_solves(), passed)
         if found == [] and singles:
             judged = hidden.copy()
             judged[list(free)] = False
             pairs = _singleton_pairs(forms, singles, np.flatnonzero(judged).tolist(), values)
-            found = _cuts(attacker, pairs, column, hidden, solves, passed)
+            if groups is not None:
+                pairs = [pair for pair in pairs if groups[pair[0]] == groups[pair[1]]]
+            found = _cuts(alone, pairs, column, hidden, solves - spent_solves(), passed)
         if found is None:
             return LowerBound(best, False, rounds, len(cuts),
                               "an attacker's programme gave no usable dual")
-        if attacker.solves >= solves:
+        if spent_solves() >= solves:
             return LowerBound(best, False, rounds, len(cuts) + len(found),
                               f"the work limit of {solves} linear programmes")
         if not found and verify is not None:
@@ -365,17 +382,19 @@ def _cuts(attacker: _Attacker, checks: list[tuple[int | None, int, float, float]
           passed: dict[tuple[int | None, int], np.ndarray] | None = None,
           ) -> list[tuple[np.ndarray, float]] | None:
     """The cuts the pattern ``hidden`` violates among ``checks`` (known singleton or None,
-    form, need up, need down); None when an attacker's programme gives no cut.
+    form, need up, need down); None when an attacker's programme gives no cut. At most
+    ``solves`` linear programmes are run.
 
     A check of a primary gives ``row @ z >= 1``; one of a secondary ``c`` (a candidate)
     holds only while ``c`` is hidden: ``row @ z - z_c >= 0``. ``passed`` keeps, per
     check, a pattern it passed under: hiding more only widens ranges, so a check passes
     under any pattern that hides at least those cells and is not run again."""
     found = []
+    start = attacker.solves
     known: object = _UNSET  # the attacker's rows are set for the first check
     passed = {} if passed is None else passed
     for singleton, form, up, down in checks:
-        if attacker.solves >= solves:
+        if attacker.solves - start >= solves:
             break  # the caller stops: the checks left are not made
         before = passed.get((singleton, form))
         if before is not None and not (before & ~hidden).any():

@@ -31,7 +31,8 @@ WORK_LIMIT_REASON = ("hidden without being examined: the work limit of the Gauss
 
 def uses_gauss(rules: SuppressionRules, n_forms: int) -> bool:
     """Whether ``rules`` pick Gaussian elimination for a model of ``n_forms`` forms."""
-    return rules.method == "gauss" or (rules.method == "heuristic" and n_forms > LARGE_FORMS)
+    return rules.method == "gauss" or (rules.method in ("heuristic", "optimal")
+                                       and n_forms > LARGE_FORMS)
 
 
 def _run(

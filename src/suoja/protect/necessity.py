@@ -279,6 +279,16 @@ class UnhideCheck:
     def _population_singletons(self, pattern: Pattern, population: str) -> Iterator[Outcome]:
         """Check 4 within ``population``: its published figures and structural zeros only,
         as its protection (``secure``) judged the singletons."""
+        for s, h, lo, hi in self._population_failures(pattern, population):
+            if not self.base_population_fails(population, s, h):
+                yield Outcome("singleton audit",
+                              f"the unit alone in {s[0]} {s[1]} could narrow {h[0]} "
+                              f"{h[1]} ({self.values[h]}) to {span_text(lo, hi)}")
+                return
+
+    def _population_failures(self, pattern: Pattern, population: str,
+                             ) -> Iterator[tuple[Cell, Cell, float, float]]:
+        """Every (singleton, hidden cell, lo, hi) of check 4 that fails in ``pattern``."""
         block = pattern.joint.blocks[(self.year, population)]
         model = block.model
         mine = {c for c in pattern.singleton_targets() if c in block.forms}
@@ -292,12 +302,19 @@ class UnhideCheck:
                 if h == s or exempt:
                     continue
                 lo, hi = attacker.range(block.forms[h])
-                if not singleton_judge(lo, hi, shift, self.rules) and \
-                        not self.base_population_fails(population, s, h):
-                    yield Outcome("singleton audit",
-                                  f"the unit alone in {s[0]} {s[1]} could narrow {h[0]} "
-                                  f"{h[1]} ({self.values[h]}) to {span_text(lo, hi)}")
-                    return
+                if not singleton_judge(lo, hi, shift, self.rules):
+                    yield s, h, lo, hi
+
+    def singleton_failures(self) -> set[tuple[int, str, str]]:
+        """Check 4 on the release as it stands, nothing forgiven: (year, table, key) of
+        every hidden cell that the unit alone in a singleton of its population narrows
+        too far (for ``per_population.pattern_audit``)."""
+        found = set()
+        for year, population in self.base.joint.blocks:
+            if year == self.year:
+                found |= {(year, *h) for _, h, _, _ in
+                          self._population_failures(self.base, population)}
+        return found
 
     def _singleton_audit(self, pattern: Pattern, cells: tuple[Cell, ...]) -> Iterator[Outcome]:
         """Check 5, over the joint programme: the singletons linked to ``cells``."""

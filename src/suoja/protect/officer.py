@@ -175,7 +175,11 @@ def policy_in_words(policy: Policy) -> list[str]:
     words.append("Secondary suppression chooses further cells to hide "
                  + ("by a fast heuristic, then audits and repeats until nothing can be "
                     "computed." if policy.method == "heuristic" else
-                    "by one optimisation for the fewest hidden cells."))
+                    "by an optimisation over the whole release that includes this audit: no "
+                    "pattern that passes it hides less (by the cost the policy states)."
+                    if policy.method == "optimal" else
+                    "by Gaussian elimination, for the fewest hidden cells against exact "
+                    "disclosure."))
     if policy.singletons:
         words.append("A unit alone in a hidden cell knows that cell: every other hidden cell "
                      "stays protected against such a unit too.")

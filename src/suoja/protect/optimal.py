@@ -1,4 +1,7 @@
-"""The optimal method: the cheapest protecting pattern by cut generation.
+"""The optimal method within one population: the cheapest protecting pattern by cut
+generation. (A release is protected by the same search over all its populations, with the
+release audit inside: ``suoja.protect.joint_bound``; this module serves ``protect`` on a
+single table and the populations the joint search leaves to the rounds.)
 
 Fischetti and Salazar-Gonzalez's method, as tau-ARGUS's OPT runs it: a master programme
 over the binaries "hide this form" and capacity cuts from the attacker's linear

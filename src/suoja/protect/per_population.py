@@ -59,18 +59,28 @@ def published_tables(tables, protected_cells: Mapping[str, pl.DataFrame],
     return out
 
 
+def hidden_frame(hidden) -> pl.DataFrame:
+    """A pattern's cells (population, table, key) as a frame (empty: no cell hidden)."""
+    return pl.DataFrame(list(hidden), orient="row", schema={
+        "population": pl.String, "table": pl.String, "key": pl.String})
+
+
 def pattern_audit(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
                   earlier_views: Sequence, year: int):
     """The release audit of any pattern (``joint_bound.Check``): the joint audit's
-    verdicts (every population, the earlier releases, the facts, the publication rules)
-    and the singleton gate, as the (year, table, key) of each quantity found."""
-    from suoja.protect.release_audit import audit_views, views_from_tables
+    verdicts (every population, the earlier releases, the facts, the publication rules),
+    the singleton gate, and the singleton protection each population's engine gives
+    (``necessity.UnhideCheck.singleton_failures``: the unit alone in a singleton must not
+    narrow another hidden cell too far), as the (year, table, key) of each quantity
+    found."""
+    from suoja.protect.necessity import UnhideCheck
+    from suoja.protect.release_audit import audit_views
 
     base = {name: cells for name, cells, _ in
             population_inputs(cubes, pooled, tables, catalogue, policy)}
 
     def check(hidden: list[tuple[str, str, str]]) -> set[tuple[int, str, str]]:
-        chosen = pl.DataFrame(hidden, schema=["population", "table", "key"], orient="row")
+        chosen = hidden_frame(hidden)
         cells = {}
         for name, frame in base.items():
             mine = chosen.filter(pl.col("population") == name).select(
@@ -82,13 +92,20 @@ def pattern_audit(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
                 .alias("status"),
                 pl.when(hide).then(None).otherwise(pl.col("value")).alias("published"),
             ).drop("__hidden")
-        views = views_from_tables(published_tables(tables, cells, catalogue), catalogue,
-                                  policy, year) + list(earlier_views)
-        found = audit_views(views, catalogue, policy, year, exact=False)
+        published = published_tables(tables, cells, catalogue)
+        log = pl.concat([c.filter((pl.col("status") != "published")
+                                  & ~is_implicit(pl.col("table"))).select(
+            "table", pl.col("key").alias("cell"), pl.col("value").alias("original"),
+            pl.lit("secondary").alias("rule")) for c in cells.values()])
+        unhide = UnhideCheck(published, log, year, catalogue, policy, list(earlier_views))
+        found = audit_views(unhide.base.views, catalogue, policy, year, exact=False)
         found = pl.concat([found.filter(~pl.col("ok")).select("year", "table", "key"),
                            singleton_findings(cubes, pooled, tables, catalogue, policy, cells,
                                               year).select("year", "table", "key")])
-        return set(found.iter_rows())
+        failing = set(found.iter_rows())
+        if policy.suppression_rules().singleton_protection:
+            failing |= unhide.singleton_failures()
+        return failing
 
     return check
 

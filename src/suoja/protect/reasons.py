@@ -113,8 +113,9 @@ def _primary_reason(
 
 OPTIMAL_REASON = (
     "secondary suppression of the least-cost pattern for the whole release (the optimal "
-    "method): every population's tables, last year's release and the declared facts taken "
-    "together, with this cell published some hidden cell could be narrowed down too far"
+    "method): with the tables of every population, the release of the year before and the "
+    "declared facts taken together, publishing this cell would let some hidden cell be "
+    "narrowed down too far"
 )
 
 

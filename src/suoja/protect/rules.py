@@ -13,8 +13,9 @@ above ``LARGE_FORMS``), ``optimal`` (MIP, never costlier than the heuristic) or 
 (Gaussian elimination at any size)."""
 
 LARGE_FORMS = 8_000
-"""Above this many distinct cells (forms) the heuristic hands over to Gaussian
-elimination: its per-cell linear programmes would take many minutes there."""
+"""Above this many distinct cells (forms) the heuristic and the optimal method hand over
+to Gaussian elimination: per-cell linear programmes would take many minutes there, and
+the cut generation of the optimal method stops at ``bound.MAX_FORMS`` forms."""
 
 
 def _check_choice(field: str, value: object, allowed: tuple[str, ...]) -> None:
