@@ -6,10 +6,10 @@ primary and secondary suppression of every population, implicit cells included, 
 rounds of the joint audit) and of the independent audit from open/, the primary and
 secondary suppressions with the persons in them, their cost by the policy, and the
 proven lower bound of that cost (``suoja.protect.bound``: no safe pattern costs less).
-The stated margin (issue 13, ``suoja.protect.loss.STATED_MARGIN``): the default method's
-secondary suppressions cost at most that share more than the proven least cost, and the
-optimal method's cost equals it (proven optimal); the script exits 1 when either fails,
-so the claim is checked every time it runs.
+The stated margin (issue 13, ``suoja.protect.loss.STATED_MARGIN``): the shipped method's
+and the heuristic's secondary suppressions cost at most that share more than the proven
+least cost, and the optimal method's cost equals it (proven optimal); the script exits 1
+when any fails, so the claim is checked every time it runs.
 
 The 2025 release is protected without the 2024 one here (no earlier release known), as
 issue 4's target was measured. Run:
@@ -100,12 +100,14 @@ def main() -> None:
         if r["method"] == "optimal" and (gap > 0 or not r["proven"]):
             print("the optimal method is NOT proven optimal")
             failed = True
-    if policy.method in best:
-        h = best[policy.method]
-        within = h["cost"] <= (1 + STATED_MARGIN) * h["bound"]
-        print(f"default ({policy.method}): within the stated margin of "
-              f"{100 * STATED_MARGIN:.0f} % of the least cost: {'yes' if within else 'NO'}")
-        failed |= not within
+    for method in dict.fromkeys([policy.method, "heuristic"]):
+        if method in best:
+            h = best[method]
+            within = h["cost"] <= (1 + STATED_MARGIN) * h["bound"]
+            print(f"{method}{' (default)' if method == policy.method else ''}: within the "
+                  f"stated margin of {100 * STATED_MARGIN:.0f} % of the least cost: "
+                  f"{'yes' if within else 'NO'}")
+            failed |= not within
     if failed:
         sys.exit(1)
     if any(r["disclosed"] for r in rows):
