@@ -226,13 +226,15 @@ class _AuditCuts:
         for year, table, key in sorted(failing):
             # An earlier year's quantity: any cell of this year may be what gives it away.
             mine = year == self.year
-            where = self.target_label.get((table, key)) if mine else None
+            j = self.index.get((table, key)) if mine else None
+            where = self.form_label[j] if j is not None else \
+                self.target_label.get((table, key)) if mine else None
             outside = self.can_hide & self.real & ~hidden
             if where is not None:
                 outside &= self.form_label == where
             row, rhs = outside.astype(np.float64), 1.0
-            j = self.index.get((table, key)) if mine else None
-            if j is not None and self.can_hide[j] and hidden[j]:
+            if j is not None and self.can_hide[j] and self.real[j] and hidden[j]:
+                # A secondary suppression (implicit cells are never published: not one).
                 row[j], rhs = -1.0, 0.0
             cuts[(row.tobytes(), rhs)] = (row, rhs)
         return list(cuts.values())
