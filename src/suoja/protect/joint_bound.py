@@ -324,16 +324,14 @@ def exact_cells(protected_cells: Mapping[str, pl.DataFrame],
     (population, table, key) hidden: a cell the engine hid beyond it is published again,
     and every hidden cell that is not primary is a secondary suppression of the optimal
     method (``reasons.OPTIMAL_REASON``)."""
-    from suoja.protect.per_population import hidden_frame
+    from suoja.protect.per_population import hidden_frame, with_pattern
     from suoja.protect.reasons import OPTIMAL_REASON
 
     chosen = hidden_frame(hidden)
     out = {}
     for name, cells in protected_cells.items():
-        mine = chosen.filter(pl.col("population") == name).select(
-            "table", "key", pl.lit(True).alias("__hidden"))
-        frame = cells.join(mine, on=["table", "key"], how="left")
-        hide = pl.col("__hidden").fill_null(False) | (pl.col("status") == "primary")
+        frame = with_pattern(cells, chosen, name)
+        hide = pl.col("__hidden") | (pl.col("status") == "primary")
         primary = pl.col("status") == "primary"
         out[name] = frame.with_columns(
             pl.when(primary).then(pl.col("status")).when(hide).then(pl.lit("secondary"))

@@ -65,6 +65,15 @@ def hidden_frame(hidden) -> pl.DataFrame:
         "population": pl.String, "table": pl.String, "key": pl.String})
 
 
+def with_pattern(cells: pl.DataFrame, chosen: pl.DataFrame, population: str) -> pl.DataFrame:
+    """``cells`` of ``population`` with ``__hidden``: whether the pattern ``chosen``
+    (``hidden_frame``) hides the cell."""
+    mine = chosen.filter(pl.col("population") == population).select(
+        "table", "key", pl.lit(True).alias("__hidden"))
+    return cells.join(mine, on=["table", "key"], how="left").with_columns(
+        pl.col("__hidden").fill_null(False))
+
+
 def pattern_audit(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
                   earlier_views: Sequence, year: int):
     """The release audit of any pattern (``joint_bound.Check``): the joint audit's
@@ -83,10 +92,8 @@ def pattern_audit(cubes, pooled, tables, catalogue: Catalogue, policy: Policy,
         chosen = hidden_frame(hidden)
         cells = {}
         for name, frame in base.items():
-            mine = chosen.filter(pl.col("population") == name).select(
-                "table", "key", pl.lit(True).alias("__hidden"))
-            frame = frame.join(mine, on=["table", "key"], how="left")
-            hide = pl.col("__hidden").fill_null(False)
+            frame = with_pattern(frame, chosen, name)
+            hide = pl.col("__hidden")
             cells[name] = frame.with_columns(
                 pl.when(hide).then(pl.lit("secondary")).otherwise(pl.lit("published"))
                 .alias("status"),
